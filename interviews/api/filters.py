@@ -1,0 +1,127 @@
+"""Query filters of the hiring API: django-filter sets with camelCase names, and ordering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+
+from interviews.api.fields import MAX_ID
+from interviews.models import Candidate, Interview, InterviewQuestion, Position, Scorecard
+
+
+class CamelOrderingFilter(OrderingFilter):
+    """``?ordering=-scheduledAt,title``: the view's ``ordering_fields`` maps API names to model fields.
+
+    Unknown names are dropped (DRF's behaviour); the default is the view's ``ordering``.
+    """
+
+    def _fields(self, view: Any) -> dict[str, str]:
+        return dict(getattr(view, "ordering_fields", None) or {})
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        params = request.query_params.get(self.ordering_param)
+        mapping = self._fields(view)
+        if params:
+            ordering = []
+            for term in (t.strip() for t in params.split(",")):
+                desc, name = term.startswith("-"), term.lstrip("-")
+                if name in mapping:
+                    ordering.append(("-" if desc else "") + mapping[name])
+            if ordering:
+                return ordering
+        return self.get_default_ordering(view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        names = sorted(self._fields(view))
+        if not names:
+            return []
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": str(_("Comma-separated fields to sort by; prefix with “-” for descending.")),
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": [p + n for n in names for p in ("", "-")]},
+                },
+                "style": "form",
+                "explode": False,
+            }
+        ]
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An integer id (django-filter's NumberFilter takes any decimal, which a database may not hold)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class PositionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Position.Status.choices)
+
+    class Meta:
+        model = Position
+        fields: list[str] = []
+
+
+class CandidateFilter(django_filters.FilterSet):
+    position = IdFilter(field_name="position_id")
+    stage = IdFilter(field_name="current_stage_id", label=_("Current stage id"))
+    tag = django_filters.CharFilter(method="filter_tag", label=_("Tag name"))
+    email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
+
+    class Meta:
+        model = Candidate
+        fields: list[str] = []
+
+    def filter_tag(self, queryset: QuerySet[Candidate], name: str, value: str) -> QuerySet[Candidate]:
+        # A subquery, not a join: a join would repeat candidates and break cursor pages.
+        return queryset.filter(pk__in=Candidate.tags.through.objects.filter(tag__name=value).values("candidate_id"))
+
+
+class InterviewFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Interview.Status.choices)
+    position = IdFilter(field_name="position_id")
+    candidate = IdFilter(field_name="candidate_id")
+    stage = IdFilter(field_name="stage_id")
+    scheduledAfter = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
+    scheduledBefore = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lt")
+
+    class Meta:
+        model = Interview
+        fields: list[str] = []
+
+
+class QuestionFilter(django_filters.FilterSet):
+    difficulty = django_filters.ChoiceFilter(choices=InterviewQuestion.Difficulty.choices)
+    tag = django_filters.CharFilter(method="filter_tag", label=_("Tag name"))
+
+    class Meta:
+        model = InterviewQuestion
+        fields: list[str] = []
+
+    def filter_tag(self, queryset: QuerySet[InterviewQuestion], name: str, value: str) -> QuerySet[InterviewQuestion]:
+        through = InterviewQuestion.tags.through.objects.filter(tag__name=value)
+        return queryset.filter(pk__in=through.values("interviewquestion_id"))
+
+
+class ScorecardFilter(django_filters.FilterSet):
+    interview = IdFilter(field_name="interview_id")
+    candidate = IdFilter(field_name="interview__candidate_id")
+    recommendation = django_filters.ChoiceFilter(choices=Scorecard.Recommendation.choices)
+
+    class Meta:
+        model = Scorecard
+        fields: list[str] = []

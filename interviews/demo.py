@@ -1,0 +1,207 @@
+"""Demo hiring data for ``manage.py seed_demo``: safe to run again (finds before it creates)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from interviews import services
+from interviews.models import (
+    Candidate,
+    Interview,
+    InterviewQuestion,
+    PipelineTemplate,
+    Position,
+    Scorecard,
+)
+
+QUESTIONS = [
+    {
+        "question_text": "Design a rate limiter that allows 100 requests per minute per API key.",
+        "interviewer_hints": "Nudge towards a sliding window or token bucket if they start with a fixed window.",
+        "expected_answer_guide": "Token bucket or sliding-window log; atomic increments in Redis; per-key TTL; "
+        "discuss bursts, clock skew and what happens when Redis is down.",
+        "difficulty": "medium",
+        "follow_up_questions": ["How would you make it work across regions?", "How do you test it?"],
+        "tags": ["system design", "backend"],
+    },
+    {
+        "question_text": "Given a list of meeting intervals, return the minimum number of rooms needed.",
+        "interviewer_hints": "If stuck, ask what happens when you sort the start and end times separately.",
+        "expected_answer_guide": "Sort starts and ends, sweep with two pointers (O(n log n)); "
+        "or a min-heap of end times.",
+        "difficulty": "medium",
+        "follow_up_questions": ["Can you return which meeting goes in which room?"],
+        "tags": ["algorithms", "python"],
+    },
+    {
+        "question_text": "Tell me about a production incident you owned from detection to follow-up.",
+        "interviewer_hints": "Look for ownership and what changed afterwards, not heroics.",
+        "expected_answer_guide": "Clear timeline, own role, communication, blameless post-mortem, a lasting fix.",
+        "difficulty": "easy",
+        "follow_up_questions": ["What would you do differently?"],
+        "tags": ["behavioral"],
+    },
+]
+
+CANDIDATES = [
+    ("Cara Candidate", "candidate@acme.test", "referral", ["strong referral"]),
+    ("Grace Hopper", "grace@example.test", "linkedin", ["compilers"]),
+    ("Alan Turing", "alan@example.test", "careers_site", []),
+]
+
+
+def seed_acme_hiring(*, organization: Organization, recruiter: User, interviewers: list[User]) -> list[tuple[str, str]]:
+    """Pipeline, questions, positions, candidates and interviews for Acme; returns fresh join links."""
+    questions = []
+    for spec in QUESTIONS:
+        question = InterviewQuestion.objects.filter(
+            organization=organization, question_text=spec["question_text"]
+        ).first()
+        if question is None:
+            data = {k: v for k, v in spec.items() if k != "tags"}
+            question = services.question_create(
+                organization=organization, actor=recruiter, tags=list(spec["tags"]), **data
+            )
+        questions.append(question)
+
+    pipeline = PipelineTemplate.objects.filter(organization=organization, name="Backend engineering").first()
+    if pipeline is None:
+        pipeline = services.pipeline_create(
+            organization=organization,
+            name="Backend engineering",
+            actor=recruiter,
+            description="Three stages: a screen, live coding, and system design.",
+            stages=[
+                {
+                    "name": "Phone screen",
+                    "stage_type": "phone_screen",
+                    "duration_minutes": 30,
+                    "question_ids": [questions[2].pk],
+                },
+                {
+                    "name": "Live coding",
+                    "stage_type": "technical_live",
+                    "duration_minutes": 60,
+                    "question_ids": [questions[1].pk],
+                },
+                {
+                    "name": "System design",
+                    "stage_type": "system_design",
+                    "duration_minutes": 60,
+                    "question_ids": [questions[0].pk],
+                },
+            ],
+        )
+    stages = list(pipeline.stages.order_by("order"))
+
+    positions = {}
+    for title, team, status in (
+        ("Backend engineer", "Platform", "open"),
+        ("Frontend engineer", "Web", "open"),
+        ("Data analyst", "Insights", "closed"),
+    ):
+        position = Position.objects.filter(organization=organization, title=title).first()
+        if position is None:
+            position = services.position_create(
+                organization=organization,
+                actor=recruiter,
+                title=title,
+                team=team,
+                status=status,
+                pipeline=pipeline,
+                hiring_manager=recruiter,
+            )
+        positions[title] = position
+
+    candidates = []
+    for name, email, source, tags in CANDIDATES:
+        candidate = Candidate.objects.filter(organization=organization, email=email).first()
+        if candidate is None:
+            user = User.objects.filter(email=email).first()
+            candidate = services.candidate_create(
+                organization=organization,
+                actor=recruiter,
+                full_name=name,
+                email=email,
+                source=source,
+                position=positions["Backend engineer"],
+                tags=tags,
+                user=user,
+            )
+            services.note_add(
+                candidate=candidate, author=recruiter, body=f"{name}: salary expectations discussed.", is_private=True
+            )
+            services.note_add(candidate=candidate, author=recruiter, body="Prefers morning slots.", is_private=False)
+        candidates.append(candidate)
+
+    cara = candidates[0]
+    live = stages[1]
+    if cara.current_stage_id != live.pk and not Interview.objects.filter(candidate=cara, stage=live).exists():
+        services.candidate_move_stage(candidate=cara, stage=live, actor=recruiter)
+
+    # A live-coding interview tomorrow with two interviewers: the demo's two join links.
+    # (Re-run later, the demo gets a new one once the previous has passed, so its links work.)
+    interview = Interview.objects.filter(
+        candidate=cara,
+        stage=live,
+        status=Interview.Status.SCHEDULED,
+        scheduled_at__gte=timezone.now() - timedelta(hours=1),
+    ).first()
+    if interview is None:
+        start = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+        interview, _tokens = services.interview_schedule(
+            candidate=cara, stage=live, scheduled_at=start, interviewers=interviewers, actor=recruiter
+        )
+
+    # A finished phone screen with submitted scorecards, for the timeline and reports.
+    grace = candidates[1]
+    if not Interview.objects.filter(candidate=grace, stage=stages[0]).exists():
+        past, _tokens = services.interview_schedule(
+            candidate=grace,
+            stage=stages[0],
+            scheduled_at=timezone.now() - timedelta(days=3),
+            interviewers=interviewers[:1],
+            actor=recruiter,
+        )
+        Interview.objects.filter(pk=past.pk).update(status=Interview.Status.COMPLETED)
+        ratings = dict.fromkeys(stages[0].criteria, 3)
+        services.scorecard_save(
+            interview=past,
+            author=interviewers[0],
+            ratings=ratings,
+            recommendation=Scorecard.Recommendation.YES,
+            comments="Clear communicator; motivated by the platform work.",
+            submit=True,
+        )
+        services.candidate_move_stage(candidate=grace, stage=stages[1], actor=recruiter)
+
+    links = []
+    for participant in interview.participants.select_related("user", "candidate").order_by("role", "pk"):
+        token = services.participant_issue_link(participant=participant, actor=recruiter)
+        links.append((f"{participant.display_name} ({participant.get_role_display()})", services.join_url(token)))
+    return links
+
+
+def seed_globex_hiring(*, organization: Organization, recruiter: User) -> None:
+    """A little data in the second organization, so isolation is visible."""
+    if Position.objects.filter(organization=organization).exists():
+        return
+    pipeline = services.pipeline_create(
+        organization=organization,
+        name="Globex hiring",
+        actor=recruiter,
+        stages=[{"name": "Screen", "stage_type": "phone_screen"}, {"name": "Panel", "stage_type": "panel"}],
+    )
+    position = services.position_create(
+        organization=organization, actor=recruiter, title="Globex SRE", team="Ops", pipeline=pipeline
+    )
+    services.candidate_create(
+        organization=organization,
+        actor=recruiter,
+        full_name="Hank Scorpio",
+        email="hank@globex.test",
+        position=position,
+    )

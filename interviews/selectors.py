@@ -1,0 +1,168 @@
+"""Reads of the hiring domain; every list is scoped to the actor's organization and rights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from accounts.models import Membership, Organization, Role
+from accounts.permissions import user_can
+from interviews.models import (
+    Candidate,
+    CandidateNote,
+    Interview,
+    InterviewQuestion,
+    InterviewQuestionPlan,
+    Participant,
+    PipelineTemplate,
+    Position,
+    Scorecard,
+)
+from interviews.services.interviews import join_token_hash
+
+PANEL_ROLES = (Participant.Role.INTERVIEWER, Participant.Role.OBSERVER)
+
+
+def _panel_interviews(actor: Any) -> QuerySet[Interview]:
+    if getattr(actor, "pk", None) is None:
+        return Interview.objects.none()
+    return Interview.objects.filter(participants__user=actor, participants__role__in=PANEL_ROLES)
+
+
+def interview_list(*, actor: Any, organization: Organization) -> QuerySet[Interview]:
+    """Interviews the actor may see: all for hiring staff, their own for interviewers."""
+    base = Interview.objects.for_org(organization).select_related("candidate", "position", "stage")
+    if user_can(actor, "interviews.view_interview", organization=organization):
+        return base
+    return base.filter(pk__in=_panel_interviews(actor).values("pk"))
+
+
+def interview_get(*, actor: Any, organization: Organization, pk: Any) -> Interview | None:
+    return interview_list(actor=actor, organization=organization).filter(pk=pk).first()
+
+
+def candidate_list(*, actor: Any, organization: Organization) -> QuerySet[Candidate]:
+    """Candidates the actor may see: all for hiring staff, those they interview for interviewers."""
+    base = Candidate.objects.for_org(organization).select_related("position", "current_stage").prefetch_related("tags")
+    if user_can(actor, "interviews.view_candidate", organization=organization):
+        return base
+    return base.filter(pk__in=_panel_interviews(actor).values("candidate_id"))
+
+
+def position_list(*, actor: Any, organization: Organization) -> QuerySet[Position]:
+    if not user_can(actor, "interviews.view_position", organization=organization):
+        return Position.objects.none()
+    return Position.objects.for_org(organization).select_related("hiring_manager", "pipeline")
+
+
+def pipeline_list(*, actor: Any, organization: Organization) -> QuerySet[PipelineTemplate]:
+    if not user_can(actor, "interviews.view_pipelinetemplate", organization=organization):
+        return PipelineTemplate.objects.none()
+    return PipelineTemplate.objects.for_org(organization).prefetch_related("stages")
+
+
+def question_list(*, actor: Any, organization: Organization) -> QuerySet[InterviewQuestion]:
+    if not user_can(actor, "interviews.view_interviewquestion", organization=organization):
+        return InterviewQuestion.objects.none()
+    return InterviewQuestion.objects.for_org(organization).prefetch_related("tags")
+
+
+def question_plan(*, interview: Interview) -> QuerySet[InterviewQuestionPlan]:
+    """The interview's ordered questions (with hints and guides: callers check who may see them)."""
+    return InterviewQuestionPlan.objects.filter(interview=interview).select_related("question").order_by("order", "pk")
+
+
+def scorecard_list_visible(*, actor: Any, interview: Interview) -> QuerySet[Scorecard]:
+    """Scorecards of an interview the actor may read.
+
+    Hiring staff read every submitted one. An interviewer reads their own, and the others'
+    submitted ones only after submitting their own (no anchoring on colleagues' ratings).
+    """
+    base = Scorecard.objects.filter(interview=interview).select_related("author")
+    if user_can(actor, "interviews.view_scorecard", interview):
+        return base.filter(submitted_at__isnull=False)
+    if getattr(actor, "pk", None) is None:
+        return base.none()
+    own_submitted = base.filter(author=actor, submitted_at__isnull=False).exists()
+    if own_submitted:
+        return base.filter(Q(author=actor) | Q(submitted_at__isnull=False))
+    return base.filter(author=actor)
+
+
+def scorecard_list(*, actor: Any, organization: Organization) -> QuerySet[Scorecard]:
+    """Submitted scorecards of the organization, for hiring staff (the API's scorecard resource)."""
+    if not user_can(actor, "interviews.view_scorecard", organization=organization):
+        return Scorecard.objects.none()
+    return Scorecard.objects.filter(interview__organization=organization, submitted_at__isnull=False).select_related(
+        "author", "interview"
+    )
+
+
+def note_list_visible(*, actor: Any, candidate: Candidate) -> QuerySet[CandidateNote]:
+    """Notes on a candidate: all for hiring staff, shared (non-private) ones for their interviewers."""
+    base = CandidateNote.objects.filter(candidate=candidate).select_related("author")
+    if user_can(actor, "interviews.view_private_note", candidate):
+        return base
+    interviews_them = _panel_interviews(actor).filter(candidate=candidate).exists()
+    return base.filter(is_private=False) if interviews_them else base.none()
+
+
+def participant_get_by_token(*, token: str) -> Participant | None:
+    """The participant a join link belongs to (whether or not it still works), or None."""
+    if not token or len(token) > 128:
+        return None
+    return (
+        Participant.objects.select_related(
+            "interview__organization", "interview__stage", "interview__position", "user", "candidate"
+        )
+        .filter(token_hash=join_token_hash(token))
+        .first()
+    )
+
+
+def my_interviews(*, user: Any, organization: Organization) -> QuerySet[Interview]:
+    """The interviews ``user`` takes part in (any role) in ``organization``, soonest first."""
+    mine = Participant.objects.filter(interview=OuterRef("pk"), user=user)
+    as_candidate = Participant.objects.filter(interview=OuterRef("pk"), candidate__user=user)
+    return (
+        Interview.objects.for_org(organization)
+        .filter(Q(Exists(mine)) | Q(Exists(as_candidate)))
+        .select_related("candidate", "position", "stage")
+        .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related("user", "candidate")))
+        .order_by("scheduled_at")
+    )
+
+
+def panel_interviews(*, user: Any, organization: Organization) -> QuerySet[Interview]:
+    """Interviews of ``organization`` where ``user`` sits on the panel (interviewer or observer)."""
+    panel = Participant.objects.filter(user=user, role__in=PANEL_ROLES).values("interview_id")
+    return my_interviews(user=user, organization=organization).filter(pk__in=panel)
+
+
+def candidate_rows_for_user(*, user: Any, membership: Membership) -> QuerySet[Candidate]:
+    """The candidate rows that are this person in the membership's organization.
+
+    A row linked to their account always counts. An unlinked row counts when its e-mail is the
+    person's verified address and they are a candidate member, so nobody reaches someone
+    else's interview by signing up with an address they do not own.
+    """
+    match = Q(user=user)
+    if (
+        membership.role == Role.CANDIDATE
+        and user.email
+        and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    ):
+        match |= Q(user__isnull=True, email__iexact=user.email)
+    return Candidate.objects.for_org(membership.organization).filter(match)
+
+
+def candidate_interviews(*, user: Any, membership: Membership) -> QuerySet[Interview]:
+    """Interviews of the membership's organization in which ``user`` is the candidate, soonest first."""
+    return (
+        Interview.objects.for_org(membership.organization)
+        .filter(candidate__in=candidate_rows_for_user(user=user, membership=membership).values("pk"))
+        .select_related("position", "stage", "organization")
+        .order_by("scheduled_at")
+    )

@@ -1,0 +1,282 @@
+"""Pages of interviewers and candidates (the back office is the admin).
+
+Every page answers 404 for an interview the viewer may not see, whether or not it exists, so
+ids of other interviews and other organizations reveal nothing. Times are stored in UTC and
+shown in the viewer's time zone (their own, else their organization's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.middleware import current_membership
+from accounts.models import Membership, Organization, Role, User
+from interviews.forms import ScorecardForm
+from interviews.models import Interview, Participant, Scorecard
+from interviews.permissions import can_view_interview, can_write_scorecard
+from interviews.querysets import OPEN_STATUSES
+from interviews.selectors import (
+    candidate_interviews,
+    candidate_rows_for_user,
+    interview_get,
+    note_list_visible,
+    panel_interviews,
+    participant_get_by_token,
+    question_plan,
+    scorecard_list_visible,
+)
+from interviews.services import scorecard_save
+from interviews.services.interviews import LINK_GRACE
+from talentsync.errors import NotAllowed, StateError
+
+#: how many upcoming interviews the dashboard shows before "see all"
+DASHBOARD_UPCOMING = 5
+
+
+# --- helpers -----------------------------------------------------------------------------
+def viewer_time_zone(user: Any, organization: Organization | None) -> ZoneInfo:
+    """The zone a person reads times in: their own setting, else their organization's, else UTC."""
+    for name in (getattr(user, "time_zone", ""), getattr(organization, "time_zone", "")):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def _is_upcoming(interview: Interview, now: Any) -> bool:
+    return interview.status in OPEN_STATUSES and interview.ends_at > now
+
+
+def _split_upcoming(interviews: list[Interview]) -> tuple[list[Interview], list[Interview]]:
+    """Upcoming (soonest first) and past or cancelled (latest first)."""
+    now = timezone.now()
+    upcoming = [i for i in interviews if _is_upcoming(i, now)]
+    past = [i for i in reversed(interviews) if not _is_upcoming(i, now)]
+    return upcoming, past
+
+
+def dashboard_context(request: HttpRequest, membership: Membership) -> dict[str, Any]:
+    """What the dashboard shows an interviewer (next interviews) and a candidate (their interviews)."""
+    user = cast(User, request.user)  # login_required
+    context: dict[str, Any] = {"viewer_tz": viewer_time_zone(user, membership.organization)}
+    if membership.role == Role.CANDIDATE:
+        upcoming, _past = _split_upcoming(list(candidate_interviews(user=user, membership=membership)))
+        context["candidate_interviews"] = [_CandidateRow(i, i.stage.config.toolsConfig) for i in upcoming]
+    else:
+        upcoming, _past = _split_upcoming(list(panel_interviews(user=user, organization=membership.organization)))
+        context["panel_upcoming"] = upcoming[:DASHBOARD_UPCOMING]
+        context["panel_upcoming_more"] = max(0, len(upcoming) - DASHBOARD_UPCOMING)
+    return context
+
+
+@dataclass(frozen=True)
+class _CandidateRow:
+    interview: Interview
+    tools: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class _ScorecardView:
+    scorecard: Scorecard
+    ratings: list[tuple[str, int | None]]
+
+
+def _scorecard_view(scorecard: Scorecard, criteria: list[str]) -> _ScorecardView:
+    return _ScorecardView(scorecard, [(name, scorecard.ratings.get(name)) for name in criteria])
+
+
+def _membership_or_404(request: HttpRequest) -> Membership:
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+# --- interviewer pages ------------------------------------------------------------------
+@login_required
+@require_GET
+def interview_list_mine(request: HttpRequest) -> HttpResponse:
+    """List "My interviews": the ones the viewer sits on the panel of, upcoming then past."""
+    membership = _membership_or_404(request)
+    if membership.role == Role.CANDIDATE:
+        return redirect("dashboard")
+    interviews = list(panel_interviews(user=request.user, organization=membership.organization))
+    upcoming, past = _split_upcoming(interviews)
+    return render(
+        request,
+        "interviews/my_interviews.html",
+        {
+            "upcoming": upcoming,
+            "past": past,
+            "viewer_tz": viewer_time_zone(request.user, membership.organization),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The panel's page: details, question plan with hints and guides, shared notes, scorecards."""
+    membership = _membership_or_404(request)
+    user = cast(User, request.user)  # login_required
+    interview = interview_get(actor=user, organization=membership.organization, pk=pk)
+    if interview is None or not can_view_interview(user, interview):
+        raise Http404
+    criteria = list(interview.stage.criteria)
+    writer = can_write_scorecard(user, interview)
+    own = Scorecard.objects.filter(interview=interview, author=user).first() if writer else None
+    form: ScorecardForm | None = None
+    status = 200
+    if writer and (own is None or own.submitted_at is None):
+        form = ScorecardForm(criteria=criteria, initial=ScorecardForm.initial_from(own, criteria))
+
+    if request.method == "POST":
+        if not writer:
+            raise PermissionDenied
+        final = request.POST.get("action") == "submit"
+        bound = ScorecardForm(request.POST, criteria=criteria, final=final)
+        if own is not None and own.submitted_at is not None:
+            messages.error(request, _("You already submitted this scorecard; it can no longer change."))
+            status = 409
+        elif bound.is_valid():
+            try:
+                scorecard_save(
+                    interview=interview,
+                    author=user,
+                    ratings=bound.ratings(),
+                    recommendation=bound.cleaned_data["recommendation"],
+                    comments=bound.cleaned_data["comments"],
+                    submit=final,
+                )
+            except ValidationError as exc:
+                bound.add_service_errors(exc)
+            except (StateError, NotAllowed) as exc:
+                messages.error(request, exc.message)
+                return redirect("interview_detail", pk=interview.pk)
+            else:
+                messages.success(
+                    request, _("Scorecard submitted. Thank you.") if final else _("Draft saved. Submit it when ready.")
+                )
+                return redirect("interview_detail", pk=interview.pk)
+        if status == 200:
+            form, status = bound, 400
+
+    others = [
+        _scorecard_view(s, criteria)
+        for s in scorecard_list_visible(actor=user, interview=interview)
+        if s.author_id != user.pk and s.submitted_at is not None
+    ]
+    participants = list(interview.participants.select_related("user", "candidate").order_by("role", "pk"))
+    context = {
+        "interview": interview,
+        "viewer_tz": viewer_time_zone(user, membership.organization),
+        "participants": participants,
+        "can_join": interview.status in OPEN_STATUSES and any(p.user_id == user.pk for p in participants),
+        "plan": question_plan(interview=interview),
+        # private notes stay in the back office, even for the recruiters who can read them there
+        "notes": note_list_visible(actor=user, candidate=interview.candidate).filter(is_private=False),
+        "tools": interview.stage.config.toolsConfig,
+        "is_writer": writer,
+        "own": _scorecard_view(own, criteria) if own is not None else None,
+        "form": form,
+        "others": others,
+        "cancelled": interview.status == Interview.Status.CANCELLED,
+    }
+    return render(request, "interviews/interview_detail.html", context, status=status)
+
+
+# --- the lobby --------------------------------------------------------------------------
+def _lobby_closed_message(participant: Participant, *, via_link: bool = True) -> str:
+    interview = participant.interview
+    if interview.status == Interview.Status.CANCELLED:
+        return _("This interview was cancelled.")
+    if interview.status in (Interview.Status.COMPLETED, Interview.Status.NO_SHOW) or not via_link:
+        return _("This interview has ended.")
+    if participant.revoked_at:
+        return _("This link was replaced by a newer one. Use the latest e-mail, or ask for a new link.")
+    return _("This link has expired.")
+
+
+def _lobby(request: HttpRequest, participant: Participant, *, via_link: bool, viewer: Any = None) -> HttpResponse:
+    interview = participant.interview
+    # a link may be opened by anyone holding it: show the zone of the person it belongs to
+    person = viewer or participant.user or (participant.candidate.user if participant.candidate else None)
+    return render(
+        request,
+        "interviews/join.html",
+        {
+            "participant": participant,
+            "interview": interview,
+            "tools": interview.stage.config.toolsConfig,
+            "viewer_tz": viewer_time_zone(person, interview.organization),
+            "via_link": via_link,
+        },
+    )
+
+
+@require_GET
+def interview_join(request: HttpRequest, token: str) -> HttpResponse:
+    """Where a personal join link lands: the interview's lobby (the room opens from here)."""
+    participant = participant_get_by_token(token=token)
+    if participant is None:
+        return render(
+            request,
+            "accounts/invitation_problem.html",
+            {
+                "title": _("This join link is not valid"),
+                "message": _("Check that you copied the whole link, or ask for a new one."),
+            },
+            status=404,
+        )
+    if not participant.token_usable():
+        return render(
+            request,
+            "accounts/invitation_problem.html",
+            {"title": _("This join link no longer works"), "message": _lobby_closed_message(participant)},
+            status=410,
+        )
+    return _lobby(request, participant, via_link=True)
+
+
+@login_required
+@require_GET
+def interview_join_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same lobby for a logged-in participant, without the e-mailed token."""
+    membership = _membership_or_404(request)
+    user = cast(User, request.user)  # login_required
+    participants = Participant.objects.select_related(
+        "interview__organization", "interview__stage", "interview__position", "user", "candidate"
+    ).filter(interview_id=pk, interview__organization=membership.organization)
+    participant = participants.filter(user=user).first() or (
+        participants.filter(
+            role=Participant.Role.CANDIDATE,
+            candidate__in=candidate_rows_for_user(user=user, membership=membership).values("pk"),
+        ).first()
+    )
+    if participant is None:
+        raise Http404
+    interview = participant.interview
+    if interview.status not in OPEN_STATUSES or interview.ends_at + LINK_GRACE < timezone.now():
+        return render(
+            request,
+            "accounts/invitation_problem.html",
+            {
+                "title": _("This interview is not open"),
+                "message": _lobby_closed_message(participant, via_link=False),
+            },
+            status=410,
+        )
+    return _lobby(request, participant, via_link=False, viewer=user)

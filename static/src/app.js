@@ -1,0 +1,7 @@
+// Small progressive enhancements shared by every server-rendered page (no inline scripts: CSP).
+import { enhanceAutosubmit, applyBrandColour } from "./enhance.js";
+
+document.addEventListener("DOMContentLoaded", () => {
+  enhanceAutosubmit(document);
+  applyBrandColour(document);
+});

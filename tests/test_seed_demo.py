@@ -1,0 +1,62 @@
+"""``seed_demo`` gives a newcomer working data, and running it again duplicates nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from django.core.management import call_command
+from django.test import Client
+
+from accounts.models import Membership, Organization, User
+from interviews.models import Candidate, Interview, InterviewQuestion, Participant, PipelineTemplate, Position
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    models = [
+        Organization,
+        User,
+        Membership,
+        PipelineTemplate,
+        Position,
+        Candidate,
+        InterviewQuestion,
+        Interview,
+        Participant,
+    ]
+    return {m.__name__: m.objects.count() for m in models}
+
+
+def test_seed_demo_is_idempotent_and_prints_working_links(db):
+    # given
+    _seed()
+    first = _counts()
+    # when
+    output = _seed()
+    # then
+    assert _counts() == first
+    assert first["Organization"] == 2
+    assert first["Interview"] >= 2
+    for email in ("admin@acme.test", "recruiter@acme.test", "interviewer@acme.test", "candidate@acme.test"):
+        assert email in output
+    join_links = re.findall(r"https?://\S+(/join/[\w-]+/)", output)
+    assert len(join_links) == 3
+    for path in join_links:
+        assert Client().get(path).status_code == 200
+    invitation = re.search(r"https?://\S+(/invitations/[\w-]+/)", output)
+    assert invitation is not None
+    assert Client().get(invitation.group(1)).status_code == 200
+
+
+def test_demo_interview_has_two_interviewers_and_a_question_plan(db):
+    _seed()
+    interview = Interview.objects.get(candidate__email="candidate@acme.test", status="scheduled")
+    assert interview.participants.filter(role="interviewer").count() == 2
+    assert interview.plan.count() >= 1
+    assert interview.stage.config.toolsConfig["editor"] is True
