@@ -22,7 +22,7 @@ from accounts.api.authentication import api_organization
 from accounts.models import Organization
 from accounts.permissions import membership_role
 from interviews import selectors, services
-from interviews.api import filters, missing_services
+from interviews.api import filters
 from interviews.api import serializers as s
 from interviews.api.fields import MAX_ID
 from interviews.api.permissions import PANEL, STAFF_ROLES, HiringPermission, is_hiring_staff
@@ -177,7 +177,7 @@ class PositionViewSet(ServiceCrudMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return services.position_update(position=obj, actor=self.request.user, data=data)
 
     def delete_object(self, obj: Any) -> None:
-        missing_services.position_delete(position=obj, actor=self.request.user)
+        services.position_delete(position=obj, actor=self.request.user)
 
 
 # --- candidates -------------------------------------------------------------------------
@@ -211,7 +211,7 @@ class CandidateViewSet(ServiceCrudMixin, mixins.ListModelMixin, mixins.RetrieveM
         return services.candidate_update(candidate=obj, actor=self.request.user, data=data, tags=tags)
 
     def delete_object(self, obj: Any) -> None:
-        missing_services.candidate_delete(candidate=obj, actor=self.request.user)
+        services.candidate_delete(candidate=obj, actor=self.request.user)
 
     @extend_schema(
         summary="Move the candidate to the next stage of their pipeline",
@@ -260,10 +260,10 @@ class QuestionViewSet(ServiceCrudMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def update_object(self, obj: Any, data: dict[str, Any]) -> Any:
         tags = data.pop("tags", None)
-        return missing_services.question_update(question=obj, actor=self.request.user, data=data, tags=tags)
+        return services.question_update(question=obj, actor=self.request.user, data=data, tags=tags)
 
     def delete_object(self, obj: Any) -> None:
-        missing_services.question_delete(question=obj, actor=self.request.user)
+        services.question_delete(question=obj, actor=self.request.user)
 
 
 # --- interviews -------------------------------------------------------------------------

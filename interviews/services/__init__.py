@@ -2,6 +2,7 @@
 
 from interviews.services.candidates import (
     candidate_create,
+    candidate_delete,
     candidate_move_stage,
     candidate_move_to_next_stage,
     candidate_update,
@@ -23,14 +24,18 @@ from interviews.services.interviews import (
 from interviews.services.pipelines import (
     pipeline_create,
     position_create,
+    position_delete,
     position_update,
     question_create,
+    question_delete,
+    question_update,
     stage_add,
     tags_get_or_create,
 )
 
 __all__ = [
     "candidate_create",
+    "candidate_delete",
     "candidate_move_stage",
     "candidate_move_to_next_stage",
     "candidate_update",
@@ -47,8 +52,11 @@ __all__ = [
     "participant_revoke_link",
     "pipeline_create",
     "position_create",
+    "position_delete",
     "position_update",
     "question_create",
+    "question_delete",
+    "question_update",
     "scorecard_save",
     "stage_add",
     "tags_get_or_create",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from accounts.permissions import user_can
 from accounts.services import audit_record
-from interviews.models import Candidate, CandidateNote, PipelineStage, StageMove
+from interviews.models import Candidate, CandidateNote, Interview, PipelineStage, StageMove
 from interviews.services.pipelines import tags_get_or_create
 from talentsync.errors import NotAllowed, StateError
 
@@ -135,3 +135,14 @@ def note_add(*, candidate: Candidate, author: Any, body: str, is_private: bool =
 def _user(actor: Any) -> Any:
     """The actor as a user row (None for an API key)."""
     return actor if getattr(actor, "pk", None) else None
+
+
+@transaction.atomic
+def candidate_delete(*, candidate: Candidate, actor: Any) -> None:
+    """Delete a candidate with their past interviews and feedback (not while one is upcoming)."""
+    if not user_can(actor, "interviews.delete_candidate", candidate):
+        raise NotAllowed(_("Only admins and recruiters manage candidates."))
+    if candidate.interviews.filter(status__in=(Interview.Status.SCHEDULED, Interview.Status.LIVE)).exists():
+        raise StateError(_("Cancel the candidate's upcoming interviews first."), code="candidate_has_interviews")
+    audit_record(action="candidate.delete", actor=actor, target=candidate)
+    candidate.delete()

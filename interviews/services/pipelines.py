@@ -6,13 +6,14 @@ from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from accounts.permissions import user_can
 from accounts.services import audit_record
 from interviews.models import InterviewQuestion, PipelineStage, PipelineTemplate, Position, StageQuestion, Tag
-from talentsync.errors import NotAllowed
+from talentsync.errors import NotAllowed, StateError
 
 
 class StageSpec(TypedDict, total=False):
@@ -146,3 +147,55 @@ def tags_get_or_create(*, organization: Organization, names: list[str]) -> list[
             raise ValidationError({"tags": _("Tags cannot be empty.")})
         cleaned.append(name)
     return [Tag.objects.get_or_create(organization=organization, name=name)[0] for name in dict.fromkeys(cleaned)]
+
+
+@transaction.atomic
+def position_delete(*, position: Position, actor: Any) -> None:
+    """Delete a position that no candidate or interview refers to (close it otherwise)."""
+    if not user_can(actor, "interviews.delete_position", position):
+        raise NotAllowed(_("Only admins and recruiters manage positions."))
+    audit_record(action="position.delete", actor=actor, target=position)
+    try:
+        with transaction.atomic():
+            position.delete()
+    except ProtectedError:
+        raise StateError(
+            _("This position has candidates or interviews; close it instead."), code="position_in_use"
+        ) from None
+
+
+@transaction.atomic
+def question_update(
+    *, question: InterviewQuestion, actor: Any, data: dict[str, Any], tags: list[str] | None = None
+) -> InterviewQuestion:
+    """Change a question of the bank (text, hints, guide, difficulty, follow-ups, tags)."""
+    if not user_can(actor, "interviews.change_interviewquestion", question):
+        raise NotAllowed(_("Only admins and recruiters manage questions."))
+    changes: dict[str, Any] = {}
+    for field, value in data.items():
+        if getattr(question, field) != value:
+            changes[field] = [str(getattr(question, field))[:200], str(value)[:200]]
+        setattr(question, field, value)
+    question.full_clean()
+    question.save()
+    if tags is not None:
+        question.tags.set(tags_get_or_create(organization=question.organization, names=tags))
+        changes["tags"] = sorted(tags)
+    if changes:
+        audit_record(action="question.update", actor=actor, target=question, changes=changes)
+    return question
+
+
+@transaction.atomic
+def question_delete(*, question: InterviewQuestion, actor: Any) -> None:
+    """Remove a question from the bank (and from stage plans) unless an interview plans it."""
+    if not user_can(actor, "interviews.delete_interviewquestion", question):
+        raise NotAllowed(_("Only admins and recruiters manage questions."))
+    audit_record(action="question.delete", actor=actor, target=question)
+    try:
+        with transaction.atomic():
+            question.delete()
+    except ProtectedError:
+        raise StateError(
+            _("Interviews have planned this question; it cannot be deleted."), code="question_in_use"
+        ) from None
