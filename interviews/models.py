@@ -470,3 +470,52 @@ class Scorecard(TimeStamped):
     @property
     def organization(self) -> Organization:
         return self.interview.organization
+
+
+class RoomPresence(models.Model):
+    """Who is connected to an interview's room right now, shared by every web process.
+
+    One row per participant: a second connection of the same participant replaces the first.
+    ``seen_at`` is refreshed while the socket lives, so a row left behind by a process that died
+    without running ``disconnect()`` is ignored once it is stale.
+    """
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="presence")
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="presence")
+    channel_name = models.CharField(max_length=200)
+    connected_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("room presence")
+        indexes = [models.Index(fields=["interview", "seen_at"], name="presence_room_seen_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.participant} in {self.interview.room_id}"
+
+
+class ChatMessage(models.Model):
+    """A chat line of an interview room, to everyone or privately to one participant."""
+
+    MAX_LENGTH = 2000
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="chat_messages")
+    sender = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    text = models.TextField(_("text"), max_length=MAX_LENGTH)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("chat message")
+        ordering = ("interview", "sent_at", "pk")
+        indexes = [models.Index(fields=["interview", "sent_at"], name="chat_room_time_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="chat_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.text[:40]}"
+
+    @property
+    def organization(self) -> Organization:
+        return self.interview.organization

@@ -133,12 +133,14 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="talentsync:asgi"),
+                # signaling bursts (ICE candidates, chat) must not hit the default cap of 100
+                "capacity": 1000,
             },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
 # --- Celery -----------------------------------------------------------------------------
 # Without a broker URL the filesystem transport is used: messages are files under var/broker,
@@ -282,6 +284,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- product settings -------------------------------------------------------------------
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 INVITATION_PURGE_AFTER_DAYS = env.int("INVITATION_PURGE_AFTER_DAYS", default=30)
+
+# The interview room (DESIGN.md §4.1). A mesh sends every stream to every peer, so the
+# participant cap is what keeps upload bandwidth sane on a home connection.
+ROOM_MAX_PARTICIPANTS = env.int("ROOM_MAX_PARTICIPANTS", default=6)
+ROOM_OPENS_MINUTES_BEFORE = env.int("ROOM_OPENS_MINUTES_BEFORE", default=15)
+ROOM_MAX_FRAME_BYTES = env.int("ROOM_MAX_FRAME_BYTES", default=64 * 1024)
+ROOM_RATE_PER_SECOND = env.float("ROOM_RATE_PER_SECOND", default=50.0)
+ROOM_RATE_BURST = env.int("ROOM_RATE_BURST", default=100)
+# STUN/TURN: comma-separated URLs. TURN credentials are minted per participant in the coturn
+# REST format (username "<expiry>:<peer>", password base64(HMAC-SHA1(secret, username))).
+ROOM_STUN_URLS = env.list("ROOM_STUN_URLS", default=[])
+ROOM_TURN_URLS = env.list("ROOM_TURN_URLS", default=[])
+ROOM_TURN_SECRET = env.str("ROOM_TURN_SECRET", default="")
+ROOM_TURN_TTL_SECONDS = env.int("ROOM_TURN_TTL_SECONDS", default=3600)
 
 # --- security ---------------------------------------------------------------------------
 # Secure by default whenever DEBUG is off; each switch can still be turned off from the env

@@ -20,14 +20,13 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Organization, Role, User
 from accounts.permissions import user_can
 from accounts.services import audit_record
+from interviews import events
 from interviews.models import Candidate, Interview, InterviewQuestionPlan, Participant, PipelineStage, StageQuestion
 from interviews.services.pipelines import _org_questions
 from talentsync.errors import NotAllowed, StateError
 
 #: join links keep working this long after the scheduled end (overruns, late feedback chats)
 LINK_GRACE = timedelta(hours=2)
-#: a mesh room: more would not hold up in the browser (see the room issue)
-MAX_PARTICIPANTS = 6
 STAFF_ROLES = (Role.ADMIN, Role.RECRUITER, Role.INTERVIEWER)
 
 
@@ -87,9 +86,9 @@ def interview_schedule(
         errors["interviewers"] = _("Choose at least one interviewer.")
     if len({u.pk for u in people}) != len(people):
         errors["interviewers"] = _("Each person can take part only once.")
-    if len(people) + 1 > MAX_PARTICIPANTS:
+    if len(people) + 1 > settings.ROOM_MAX_PARTICIPANTS:
         errors["interviewers"] = _("A room holds at most %(n)d people, the candidate included.") % {
-            "n": MAX_PARTICIPANTS
+            "n": settings.ROOM_MAX_PARTICIPANTS
         }
     members = set(
         Membership.objects.filter(organization=organization, role__in=STAFF_ROLES, user__in=people).values_list(
@@ -247,6 +246,10 @@ def interview_cancel(*, interview: Interview, actor: Any, reason: str = "") -> I
     interview.status = Interview.Status.CANCELLED
     interview.save(update_fields=["status", "updated_at"])
     audit_record(action="interview.cancel", actor=actor, target=interview, changes={"reason": reason[:500]})
+    # anyone already waiting in the room (it opens before the start) is sent away
+    events.broadcast_on_commit(
+        events.room_group(interview.room_id), {"type": "room.closed", "reason": _("This interview was cancelled.")}
+    )
     return interview
 
 

@@ -1,0 +1,294 @@
+"""WebSocket adapters of the interview room (DESIGN.md §4.1); the rules live in services.rooms."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from interviews import events
+from interviews.models import Participant
+from interviews.realtime.limits import FloodGuard
+from interviews.services import rooms
+from interviews.services.rooms import RoomRefused
+from talentsync.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    """Signaling, presence, pushed questions and chat of one interview room."""
+
+    participant: Participant
+    peer: str
+    room_id: uuid.UUID
+    joined: bool = False
+    leaving: bool = False
+
+    # --- connection --------------------------------------------------------------------
+    async def connect(self) -> None:
+        self.guard = FloodGuard(settings.ROOM_RATE_PER_SECOND, settings.ROOM_RATE_BURST)
+        self.peers: set[str] = set()
+        self.touched_at: datetime = timezone.now()
+        self.groups_joined: list[str] = []
+        try:
+            self.room_id = uuid.UUID(self.scope["url_route"]["kwargs"]["room_id"])
+            participant = await self._authenticate()
+        except RoomRefused as refusal:
+            await self.accept()
+            await self.send_error(refusal.code, refusal.message)
+            await self.close(code=refusal.close_code or events.CLOSE_NOT_ALLOWED)
+            return
+        except ValueError:
+            await self.close(code=events.CLOSE_NOT_ALLOWED)
+            return
+        self.participant = participant
+        self.peer = rooms.peer_id(participant)
+        self.may_lead = await database_sync_to_async(rooms.participant_may_lead)(participant)
+        await self.accept()
+
+    async def _authenticate(self) -> Participant:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        token = (query.get("token") or [""])[0]
+        if token:
+            return await database_sync_to_async(rooms.room_access_by_token)(room_id=self.room_id, token=token)
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            return await database_sync_to_async(rooms.room_access_by_session)(room_id=self.room_id, user=user)
+        raise RoomRefused(
+            _("Open the room from your join link, or sign in."),
+            code="unauthenticated",
+            close_code=events.CLOSE_NOT_AUTHENTICATED,
+        )
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.joined:
+            self.joined = False
+            left = await database_sync_to_async(rooms.room_leave)(
+                participant_id=self.participant.pk, channel_name=self.channel_name
+            )
+            if left:
+                await self._to_room(events.USER_LEFT, {"userId": self.peer}, exclude_self=True)
+
+    # --- frames from the client ----------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.leaving:
+            return
+        if not self.guard.admit():
+            if self.guard.exhausted:
+                self.leaving = True
+                await self.send_error("rate_limited", _("Too many messages; the connection is closed."))
+                await self.close(code=events.CLOSE_POLICY)
+            elif self.guard.should_warn():
+                await self.send_error("rate_limited", _("Too many messages; slow down."))
+            return
+        if text_data is None:
+            await self.send_error("bad_frame", _("Binary frames are not accepted here; send JSON text."))
+            return
+        limit = settings.ROOM_MAX_FRAME_BYTES
+        if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
+            await self.send_error("frame_too_large", _("Frames are limited to %(n)s bytes.") % {"n": limit})
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_frame", _("The frame is not valid JSON."))
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send_error("bad_frame", _('A frame is an object {"type": ..., "payload": {...}}.'))
+            return
+        payload = frame.get("payload", {})
+        if not isinstance(payload, dict):
+            await self.send_error("bad_frame", _("payload must be an object."))
+            return
+        handler = self.handlers().get(frame["type"])
+        if handler is None:
+            await self.send_error("unknown_type", _("Unknown message type: %(t)s") % {"t": frame["type"][:40]})
+            return
+        if not self.joined and frame["type"] not in (events.JOIN_ROOM, events.PING):
+            await self.send_error("not_joined", _("Send JOIN_ROOM first."))
+            return
+        try:
+            await handler(payload)
+        except ApplicationError as error:
+            await self.send_error(error.code, error.message)
+        except ValidationError as error:
+            await self.send_error("bad_frame", "; ".join(error.messages))
+        except Exception:  # a bug must not take the room down: log it, tell the client, go on
+            logger.exception("room %s: handling %s failed", self.room_id, frame["type"])
+            await self.send_error("server_error", _("Something went wrong on the server."))
+        await self._touch()
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            events.JOIN_ROOM: self.on_join,
+            events.OFFER: self.on_relay(events.OFFER, "sdp"),
+            events.ANSWER: self.on_relay(events.ANSWER, "sdp"),
+            events.ICE_CANDIDATE: self.on_relay(events.ICE_CANDIDATE, "candidate"),
+            events.PUSH_QUESTION: self.on_push_question,
+            events.CHAT: self.on_chat,
+            events.MEDIA_STATE: self.on_media_state,
+            events.END_INTERVIEW: self.on_end,
+            events.PING: self.on_ping,
+        }
+
+    async def on_join(self, payload: dict[str, Any]) -> None:
+        room = payload.get("roomId")
+        if not isinstance(room, str) or _as_uuid(room) != self.room_id:
+            raise RoomRefused(_("roomId does not match this room."), code="forbidden")
+        info = payload.get("userInfo") or {}
+        if not isinstance(info, dict):
+            raise RoomRefused(_("userInfo must be an object."), code="bad_frame")
+        # Listen before reading who is there, so nobody who joins in between is missed.
+        for group in (events.room_group(self.room_id), events.peer_group(self.room_id, self.peer)):
+            if group not in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        try:
+            joined = await database_sync_to_async(rooms.room_join)(
+                participant=self.participant,
+                channel_name=self.channel_name,
+                audio=info.get("audio") is True,
+                video=info.get("video") is True,
+            )
+        except RoomRefused as refusal:
+            self.leaving = True
+            await self.send_error(refusal.code, refusal.message)
+            await self.close(code=refusal.close_code or events.CLOSE_NOT_ALLOWED)
+            return
+        self.joined = True
+        self.touched_at = timezone.now()
+        if joined.replaced_channel:
+            await self.channel_layer.send(joined.replaced_channel, {"type": "room.replaced"})
+        self.peers = {peer["userId"] for peer in joined.peers}
+        await self.send_event(events.ROOM_PEERS, {"selfId": self.peer, "peers": joined.peers})
+        history = await database_sync_to_async(rooms.chat_history)(participant=self.participant)
+        if history:
+            await self.send_event("CHAT_HISTORY", {"messages": history})
+        await self._to_room(events.USER_JOINED, {"userId": self.peer, "userInfo": joined.user_info}, exclude_self=True)
+
+    def on_relay(self, kind: str, body: str) -> Handler:
+        async def relay(payload: dict[str, Any]) -> None:
+            target = self._target(payload.get("targetId"))
+            if body not in payload or not isinstance(payload[body], str | dict | None):
+                raise RoomRefused(_("%(kind)s needs %(field)s.") % {"kind": kind, "field": body}, code="bad_frame")
+            delivered = {body: payload[body], "targetId": target, "fromId": self.peer}
+            await self.channel_layer.group_send(
+                events.peer_group(self.room_id, target), {"type": "room.event", "event": kind, "payload": delivered}
+            )
+
+        return relay
+
+    async def on_push_question(self, payload: dict[str, Any]) -> None:
+        if not self.may_lead:  # refused before any database work
+            raise RoomRefused(_("Only interviewers can push questions."), code="forbidden")
+        question = await database_sync_to_async(rooms.question_push)(
+            participant=self.participant, question_id=payload.get("questionId")
+        )
+        await self._to_room(events.PUSH_QUESTION, {**question, "fromId": self.peer}, exclude_self=True)
+
+    async def on_chat(self, payload: dict[str, Any]) -> None:
+        target_id = payload.get("targetId")
+        target = None
+        if target_id is not None:
+            target_id = self._target(target_id)
+            target = await database_sync_to_async(rooms.participant_in_room)(
+                interview_id=self.participant.interview_id, peer=target_id
+            )
+            if target is None:
+                raise RoomRefused(_("targetId must name a peer in this room."), code="invalid_target")
+        message = await database_sync_to_async(rooms.chat_post)(
+            participant=self.participant, text=payload.get("text"), target=target
+        )
+        delivered = rooms.chat_payload(message, sender=self.participant, target=target)
+        if target is None:
+            await self._to_room(events.CHAT, dict(delivered), exclude_self=False)
+        else:
+            await self.channel_layer.group_send(
+                events.peer_group(self.room_id, target.peer_id),
+                {"type": "room.event", "event": events.CHAT, "payload": dict(delivered)},
+            )
+            await self.send_event(events.CHAT, dict(delivered))
+
+    async def on_media_state(self, payload: dict[str, Any]) -> None:
+        state = {key: payload.get(key) is True for key in ("audio", "video", "screen")}
+        await self._to_room(events.MEDIA_STATE, {**state, "fromId": self.peer}, exclude_self=True)
+
+    async def on_end(self, payload: dict[str, Any]) -> None:
+        if not self.may_lead:
+            raise RoomRefused(_("Only interviewers can end the interview."), code="forbidden")
+        # the service broadcasts room.closed after commit; this socket closes when it arrives
+        await database_sync_to_async(rooms.interview_end)(participant=self.participant)
+
+    async def on_ping(self, payload: dict[str, Any]) -> None:
+        await self.send_event(events.PONG, {})
+
+    # --- events from the channel layer ---------------------------------------------------
+    async def room_event(self, message: dict[str, Any]) -> None:
+        if message.get("exclude") == self.peer or self.leaving:
+            return
+        kind, payload = message["event"], message["payload"]
+        if kind == events.USER_JOINED:
+            self.peers.add(payload["userId"])
+        elif kind == events.USER_LEFT:
+            self.peers.discard(payload["userId"])
+        await self.send_event(kind, payload)
+
+    async def room_closed(self, message: dict[str, Any]) -> None:
+        self.leaving = True
+        self.joined = False  # the service already cleared the room's presence
+        await self.send_error("room_closed", message.get("reason") or _("The interview has ended."))
+        await self.close(code=events.CLOSE_ROOM_CLOSED)
+
+    async def room_replaced(self, message: dict[str, Any]) -> None:
+        self.leaving = True
+        self.joined = False  # the new socket holds the seat: no USER_LEFT for this one
+        await self.send_error("replaced", _("You joined this room from another window."))
+        await self.close(code=events.CLOSE_REPLACED)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _target(self, target_id: Any) -> str:
+        if not isinstance(target_id, str) or target_id not in self.peers:
+            raise RoomRefused(_("targetId must name a peer in this room."), code="invalid_target")
+        return target_id
+
+    async def _to_room(self, kind: str, payload: dict[str, Any], *, exclude_self: bool) -> None:
+        message = {"type": "room.event", "event": kind, "payload": payload}
+        if exclude_self:
+            message["exclude"] = self.peer
+        await self.channel_layer.group_send(events.room_group(self.room_id), message)
+
+    async def _touch(self) -> None:
+        if self.joined and timezone.now() - self.touched_at > rooms.PRESENCE_REFRESH_EVERY:
+            self.touched_at = timezone.now()
+            await database_sync_to_async(rooms.room_touch)(
+                participant_id=self.participant.pk, channel_name=self.channel_name
+            )
+
+    async def send_event(self, kind: str, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps({"type": kind, "payload": payload}))
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_event(events.ERROR, {"code": code, "message": str(message)})
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

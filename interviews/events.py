@@ -1,0 +1,89 @@
+"""Realtime events of the interview room: group names, payload shapes and the broadcast helper.
+
+Domain code calls :func:`broadcast_on_commit`; it never imports Channels itself. Messages that
+cross the channel layer are JSON of primitives (they travel through Redis between processes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal, NotRequired, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+# --- event names of the socket contract (DESIGN.md §4.1) ---------------------------------
+JOIN_ROOM = "JOIN_ROOM"
+ROOM_PEERS = "ROOM_PEERS"
+USER_JOINED = "USER_JOINED"
+USER_LEFT = "USER_LEFT"
+OFFER = "OFFER"
+ANSWER = "ANSWER"
+ICE_CANDIDATE = "ICE_CANDIDATE"
+PUSH_QUESTION = "push_question"
+CHAT = "CHAT"
+ERROR = "ERROR"
+# Extensions of the contract (the room page uses them; other clients may ignore them).
+MEDIA_STATE = "MEDIA_STATE"
+END_INTERVIEW = "END_INTERVIEW"
+PING = "PING"
+PONG = "PONG"
+
+RELAYED_TO_TARGET = (OFFER, ANSWER, ICE_CANDIDATE)
+
+# --- close codes ---------------------------------------------------------------------------
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_NOT_ALLOWED = 4403
+CLOSE_REPLACED = 4409  # the same participant connected again elsewhere
+CLOSE_ROOM_CLOSED = 4410  # the interviewer ended the interview
+CLOSE_POLICY = 1008  # kept flooding after rate_limited
+CLOSE_TOO_BIG = 1009
+
+
+class UserInfo(TypedDict):
+    name: str
+    role: Literal["interviewer", "candidate", "observer"]
+    staff: bool
+    audio: bool
+    video: bool
+
+
+class Peer(TypedDict):
+    userId: str
+    userInfo: UserInfo
+
+
+class ChatPayload(TypedDict):
+    id: int
+    text: str
+    fromId: str
+    sentAt: str
+    targetId: NotRequired[str]
+
+
+class RoomClosed(TypedDict):
+    type: Literal["room.closed"]
+    reason: str
+
+
+def room_group(room_id: uuid.UUID | str) -> str:
+    """The channel-layer group of everyone in a room."""
+    return f"room.{uuid.UUID(str(room_id)).hex}"
+
+
+def peer_group(room_id: uuid.UUID | str, peer_id: uuid.UUID | str) -> str:
+    """The group of one peer *inside one room*: a peer id alone never reaches another room."""
+    return f"{room_group(room_id)}.peer.{uuid.UUID(str(peer_id)).hex}"
+
+
+def broadcast(group: str, message: dict[str, Any]) -> None:
+    """Send ``message`` to a channel-layer group now (from synchronous code)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def broadcast_on_commit(group: str, message: dict[str, Any]) -> None:
+    """Send ``message`` to ``group`` once the current transaction commits (never on rollback)."""
+    transaction.on_commit(lambda: broadcast(group, message))

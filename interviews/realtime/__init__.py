@@ -1,0 +1,1 @@
+"""Realtime building blocks of the interview room that need no database: limits, frame checks."""
