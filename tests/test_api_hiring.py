@@ -140,6 +140,17 @@ def test_filters_and_ordering(hiring: Hiring, api: APIClient) -> None:
     assert api.get(f"{API}/interviews/", {"status": "bogus"}).status_code == 400
 
 
+def test_time_filters_take_any_offset_and_refuse_unrepresentable_instants(hiring: Hiring, api: APIClient) -> None:
+    # given an offset PostgreSQL would refuse as such, and an instant before year 1 in UTC
+    odd_offset = {"scheduledAfter": "1980-05-07T15:04:21-20:45"}
+    before_year_one = {"scheduledBefore": "0001-01-01T00:30:00+10:00"}
+    # when / then
+    assert [i["id"] for i in _ok(api.get(f"{API}/interviews/", odd_offset))["results"]] == [hiring.interview.pk]
+    refused = api.get(f"{API}/interviews/", before_year_one)
+    assert refused.status_code == 400
+    assert "scheduledBefore" in refused.json()
+
+
 def test_cursor_pagination(hiring: Hiring, api: APIClient) -> None:
     QuestionFactory.create_batch(3, organization=hiring.tenant.org)
     first = _ok(api.get(f"{API}/questions/", {"pageSize": 2}))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
@@ -91,13 +93,34 @@ class CandidateFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=Candidate.tags.through.objects.filter(tag__name=value).values("candidate_id"))
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, normalised to UTC.
+
+    Python accepts offsets up to ±23:59 but PostgreSQL only ±15:59, so the value is converted
+    here; an instant that falls outside the representable years is a field error, not a 500.
+    """
+
+    def clean(self, value: Any) -> datetime | None:
+        instant = super().clean(value)
+        if instant is None:
+            return None
+        try:
+            return instant.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(_("This date and time is out of range."), code="out_of_range") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class InterviewFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Interview.Status.choices)
     position = IdFilter(field_name="position_id")
     candidate = IdFilter(field_name="candidate_id")
     stage = IdFilter(field_name="stage_id")
-    scheduledAfter = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
-    scheduledBefore = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lt")
+    scheduledAfter = UtcIsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
+    scheduledBefore = UtcIsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lt")
 
     class Meta:
         model = Interview

@@ -81,7 +81,7 @@ def candidate_update(
 def candidate_move_stage(*, candidate: Candidate, stage: PipelineStage | None, actor: Any) -> Candidate:
     """Put a candidate into ``stage`` of their position's pipeline (None: out of the pipeline)."""
     _require(actor, "interviews.change_candidate", candidate.organization)
-    candidate = Candidate.objects.select_for_update().select_related("position").get(pk=candidate.pk)
+    candidate = Candidate.objects.select_for_update(of=("self",)).select_related("position").get(pk=candidate.pk)
     position = candidate.position
     if stage is not None and (position is None or stage.pipeline_id != position.pipeline_id):
         raise ValidationError({"current_stage": _("The stage must belong to the position's pipeline.")})
@@ -104,7 +104,9 @@ def candidate_move_stage(*, candidate: Candidate, stage: PipelineStage | None, a
 def candidate_move_to_next_stage(*, candidate: Candidate, actor: Any) -> Candidate:
     """Move a candidate one stage further along their pipeline."""
     candidate = (
-        Candidate.objects.select_for_update().select_related("position__pipeline", "current_stage").get(pk=candidate.pk)
+        Candidate.objects.select_for_update(of=("self",))
+        .select_related("position__pipeline", "current_stage")
+        .get(pk=candidate.pk)
     )
     pipeline = candidate.position.pipeline if candidate.position is not None else None
     if pipeline is None:
