@@ -53,6 +53,10 @@ CANDIDATES = [
 ]
 
 
+#: the demo room stays open this long after `make run` seeded it (plus the links' grace)
+DEMO_ROOM_MINUTES = 240
+
+
 def seed_acme_hiring(*, organization: Organization, recruiter: User, interviewers: list[User]) -> list[tuple[str, str]]:
     """Pipeline, questions, positions, candidates and interviews for Acme; returns fresh join links."""
     questions = []
@@ -142,18 +146,25 @@ def seed_acme_hiring(*, organization: Organization, recruiter: User, interviewer
     if cara.current_stage_id != live.pk and not Interview.objects.filter(candidate=cara, stage=live).exists():
         services.candidate_move_stage(candidate=cara, stage=live, actor=recruiter)
 
-    # A live-coding interview tomorrow with two interviewers: the demo's two join links.
-    # (Re-run later, the demo gets a new one once the previous has passed, so its links work.)
+    # A live-coding interview with two interviewers whose room is open right now: the demo's
+    # join links. Re-run later (or after someone ended it), the demo gets a fresh one, so the
+    # links printed by `make run` always lead into a working room for the next hours.
     interview = Interview.objects.filter(
         candidate=cara,
         stage=live,
-        status=Interview.Status.SCHEDULED,
-        scheduled_at__gte=timezone.now() - timedelta(hours=1),
+        status__in=(Interview.Status.SCHEDULED, Interview.Status.LIVE),
+        scheduled_at__lte=timezone.now(),
+        scheduled_at__gte=timezone.now() - timedelta(minutes=DEMO_ROOM_MINUTES - 60),
     ).first()
     if interview is None:
-        start = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+        start = timezone.now().replace(second=0, microsecond=0)
         interview, _tokens = services.interview_schedule(
-            candidate=cara, stage=live, scheduled_at=start, interviewers=interviewers, actor=recruiter
+            candidate=cara,
+            stage=live,
+            scheduled_at=start,
+            interviewers=interviewers,
+            actor=recruiter,
+            duration_minutes=DEMO_ROOM_MINUTES,
         )
 
     # A finished phone screen with submitted scorecards, for the timeline and reports.

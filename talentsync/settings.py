@@ -9,6 +9,7 @@ PostgreSQL and Redis. With ``DEBUG=0`` the secure defaults apply and ``SECRET_KE
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -112,6 +113,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not Django's in-memory default, so the test suite's live servers (daphne in a
+    # subprocess) see the same database; one per test process, so parallel runs never collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -10,6 +10,8 @@ from django.test import Client
 
 from accounts.models import Membership, Organization, User
 from interviews.models import Candidate, Interview, InterviewQuestion, Participant, PipelineTemplate, Position
+from interviews.selectors import participant_get_by_token
+from interviews.services import rooms
 
 
 def _seed() -> str:
@@ -56,7 +58,24 @@ def test_seed_demo_is_idempotent_and_prints_working_links(db):
 
 def test_demo_interview_has_two_interviewers_and_a_question_plan(db):
     _seed()
-    interview = Interview.objects.get(candidate__email="candidate@acme.test", status="scheduled")
+    interview = Interview.objects.get(candidate__email="candidate@acme.test", stage__stage_type="technical_live")
     assert interview.participants.filter(role="interviewer").count() == 2
     assert interview.plan.count() >= 1
     assert interview.stage.config.toolsConfig["editor"] is True
+
+
+def test_the_demo_join_links_open_the_room_now(db):
+    # given the links `make run` prints
+    output = _seed()
+    tokens = re.findall(r"https?://\S+/join/([\w-]+)/", output)
+    # when each one asks the room socket's rules for entry
+    entered = [rooms.room_access_by_token(room_id=_by(t).interview.room_id, token=t) for t in tokens]
+    # then all three get in, to the same room, as two interviewers and the candidate
+    assert len({p.interview_id for p in entered}) == 1
+    assert sorted(p.role for p in entered) == ["candidate", "interviewer", "interviewer"]
+
+
+def _by(token: str) -> Participant:
+    participant = participant_get_by_token(token=token)
+    assert participant is not None
+    return participant

@@ -104,6 +104,9 @@ class Command(BaseCommand):
         if token:
             self.stdout.write(f"\nDemo invitation for {DEMO_INVITEE} (interviewer at Acme):")
             self.stdout.write(f"  {services.invitation_url(token)}")
-        self.stdout.write("\nDemo live-coding interview at Acme (tomorrow) — personal join links:")
+        self.stdout.write(
+            "\nDemo live-coding interview at Acme, room open now — open two of these personal join links"
+            " in two browser windows (one interviewer, the candidate):"
+        )
         for who, url in join_links:
             self.stdout.write(f"  {who}: {url}")
