@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, Role
 from accounts.permissions import user_can
@@ -19,6 +23,7 @@ from interviews.models import (
     PipelineTemplate,
     Position,
     Scorecard,
+    StageMove,
 )
 from interviews.services.interviews import join_token_hash
 
@@ -166,3 +171,113 @@ def candidate_interviews(*, user: Any, membership: Membership) -> QuerySet[Inter
         .select_related("position", "stage", "organization")
         .order_by("scheduled_at")
     )
+
+
+@dataclass
+class TimelineEntry:
+    when: datetime
+    kind: str
+    title: str
+    detail: str = ""
+    url: str = ""
+    badge: str = ""
+
+
+def candidate_timeline(*, actor: Any, candidate: Candidate) -> list[TimelineEntry]:
+    """Interviews, submitted scorecards, notes and stage moves of a candidate, newest first."""
+    organization = candidate.organization
+    entries: list[TimelineEntry] = []
+    interviews = (
+        interview_list(actor=actor, organization=organization)
+        .filter(candidate=candidate)
+        .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related("user")))
+    )
+    for interview in interviews:
+        panel = ", ".join(p.display_name for p in interview.participants.all() if p.user_id)
+        entries.append(
+            TimelineEntry(
+                when=interview.scheduled_at,
+                kind="interview",
+                title=_("%(stage)s interview for %(position)s")
+                % {"stage": interview.stage.name, "position": interview.position.title},
+                detail=_("With %(panel)s · %(minutes)d minutes")
+                % {"panel": panel or "—", "minutes": interview.duration_minutes},
+                url=reverse("admin:interviews_interview_change", args=[interview.pk]),
+                badge=interview.get_status_display(),
+            )
+        )
+    scorecards = scorecard_list(actor=actor, organization=organization).filter(interview__candidate=candidate)
+    for scorecard in scorecards.select_related("interview__stage"):
+        entries.append(
+            TimelineEntry(
+                when=scorecard.submitted_at or scorecard.updated_at,  # the selector returns submitted ones
+                kind="scorecard",
+                title=_("Scorecard by %(author)s (%(stage)s)")
+                % {"author": scorecard.author, "stage": scorecard.interview.stage.name},
+                detail=scorecard.comments,
+                url=reverse("admin:interviews_scorecard_change", args=[scorecard.pk]),
+                badge=scorecard.get_recommendation_display(),
+            )
+        )
+    for note in note_list_visible(actor=actor, candidate=candidate):
+        entries.append(
+            TimelineEntry(
+                when=note.created_at,
+                kind="note",
+                title=_("Note by %(author)s") % {"author": note.author or _("someone removed")},
+                detail=note.body,
+                badge=str(_("private")) if note.is_private else str(_("shared with interviewers")),
+            )
+        )
+    moves = StageMove.objects.filter(candidate=candidate).select_related("from_stage", "to_stage", "moved_by")
+    for move in moves:
+        entries.append(
+            TimelineEntry(
+                when=move.moved_at,
+                kind="stage",
+                title=_("Moved to %(stage)s") % {"stage": move.to_stage.name if move.to_stage else _("no stage")}
+                if move.from_stage
+                else _("Entered the pipeline at %(stage)s") % {"stage": move.to_stage.name if move.to_stage else "—"},
+                detail=_("from %(stage)s") % {"stage": move.from_stage.name} if move.from_stage else "",
+                badge=str(move.moved_by) if move.moved_by else "",
+            )
+        )
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries
+
+
+@dataclass(frozen=True)
+class RoomQuestion:
+    """One planned question as the room's "My Questions" panel shows it to those who may lead."""
+
+    id: int  # the question's id: what push_question sends
+    text: str
+    difficulty: str
+    hints: str
+    guide: str
+    follow_ups: list[str]
+
+
+def interview_plan_for_room(*, participant: Participant) -> list[RoomQuestion]:
+    """The question plan for the room page: everything for those who may lead, nothing for others.
+
+    Candidates, and observers who are not hiring staff, get an empty list, so the page cannot
+    render a hint or an answer guide for them whatever the template does; they see a question
+    only when an interviewer pushes it (and then its text alone, built by the server).
+    """
+    # services.rooms imports this module at load time; importing it here avoids the cycle
+    from interviews.services.rooms import participant_may_lead
+
+    if not participant_may_lead(participant):
+        return []
+    return [
+        RoomQuestion(
+            id=item.question_id,
+            text=item.question.question_text,
+            difficulty=item.question.get_difficulty_display(),
+            hints=item.question.interviewer_hints,
+            guide=item.question.expected_answer_guide,
+            follow_ups=[str(f) for f in item.question.follow_up_questions or []],
+        )
+        for item in question_plan(interview=participant.interview)
+    ]

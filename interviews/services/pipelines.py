@@ -1,4 +1,4 @@
-"""Writes for pipelines, positions and the question bank."""
+"""Writes for pipelines and their stages, positions, tags and the question bank."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from accounts.permissions import user_can
 from accounts.services import audit_record
-from interviews.models import InterviewQuestion, PipelineStage, PipelineTemplate, Position, StageQuestion, Tag
+from interviews.models import (
+    Candidate,
+    Interview,
+    InterviewQuestion,
+    PipelineStage,
+    PipelineTemplate,
+    Position,
+    StageQuestion,
+    Tag,
+)
 from talentsync.errors import NotAllowed, StateError
 
 
@@ -80,6 +89,104 @@ def stage_add(
     return stage
 
 
+#: the fields ``stage_update`` may change (a stage never moves to another pipeline)
+STAGE_FIELDS = frozenset({"order", "name", "stage_type", "duration_minutes", "tools_config", "dsa_config", "criteria"})
+
+
+@transaction.atomic
+def pipeline_update(*, pipeline: PipelineTemplate, actor: Any, data: dict[str, Any]) -> PipelineTemplate:
+    """Change a pipeline's name or description (its stages change through the stage services)."""
+    if not user_can(actor, "interviews.change_pipelinetemplate", pipeline):
+        raise NotAllowed(_("Only admins and recruiters manage pipelines."))
+    _refuse_unknown(data, {"name", "description"})
+    changes = {}
+    for field, value in data.items():
+        if getattr(pipeline, field) != value:
+            changes[field] = [str(getattr(pipeline, field))[:200], str(value)[:200]]
+        setattr(pipeline, field, value)
+    pipeline.full_clean()
+    pipeline.save()
+    if changes:
+        audit_record(action="pipeline.update", actor=actor, target=pipeline, changes=changes)
+    return pipeline
+
+
+@transaction.atomic
+def stage_update(
+    *, stage: PipelineStage, actor: Any, data: dict[str, Any], question_ids: list[int] | None = None
+) -> PipelineStage:
+    """Change a stage's settings and, given ``question_ids``, the questions it asks."""
+    if not user_can(actor, "interviews.change_pipelinestage", stage):
+        raise NotAllowed(_("Only admins and recruiters manage pipelines."))
+    _refuse_unknown(data, STAGE_FIELDS)
+    changed = [field for field, value in data.items() if getattr(stage, field) != value]
+    for field, value in data.items():
+        setattr(stage, field, value)
+    stage.full_clean()
+    stage.save()
+    if question_ids is not None and _stage_questions_replace(stage, question_ids):
+        changed.append("questions")
+    if changed:
+        audit_record(
+            action="pipeline.change_stage",
+            actor=actor,
+            target=stage.pipeline,
+            changes={"stage": stage.name, "fields": sorted(changed)},
+        )
+    return stage
+
+
+@transaction.atomic
+def stage_questions_set(*, stage: PipelineStage, question_ids: list[int], actor: Any) -> None:
+    """Replace the ordered questions a stage asks (copied into each interview's plan)."""
+    if not user_can(actor, "interviews.change_pipelinestage", stage):
+        raise NotAllowed(_("Only admins and recruiters manage pipelines."))
+    if _stage_questions_replace(stage, question_ids):
+        audit_record(
+            action="pipeline.stage_questions",
+            actor=actor,
+            target=stage.pipeline,
+            changes={"stage": stage.name, "questions": question_ids},
+        )
+
+
+@transaction.atomic
+def stage_remove(*, stage: PipelineStage, actor: Any) -> None:
+    """Remove a stage from its pipeline unless a candidate is at it or an interview used it."""
+    if not user_can(actor, "interviews.delete_pipelinestage", stage):
+        raise NotAllowed(_("Only admins and recruiters manage pipelines."))
+    # Interviews protect their stage; a candidate at it would silently drop out of the pipeline.
+    if Interview.objects.filter(stage=stage).exists() or Candidate.objects.filter(current_stage=stage).exists():
+        raise StateError(
+            _("“%(name)s” has candidates or interviews; it cannot be removed.") % {"name": stage}, code="stage_in_use"
+        )
+    audit_record(action="pipeline.remove_stage", actor=actor, target=stage.pipeline, changes={"stage": stage.name})
+    stage.delete()
+
+
+def _stage_questions_replace(stage: PipelineStage, question_ids: list[int]) -> bool:
+    """Give ``stage`` these questions in this order; whether anything changed."""
+    if len(set(question_ids)) != len(question_ids):
+        raise ValidationError({"question_ids": _("A stage asks a question only once.")})
+    current = StageQuestion.objects.filter(stage=stage).order_by("order", "pk").values_list("question_id", flat=True)
+    if list(current) == question_ids:
+        return False
+    questions = _org_questions(stage.pipeline.organization, question_ids)
+    StageQuestion.objects.filter(stage=stage).delete()
+    StageQuestion.objects.bulk_create(
+        [StageQuestion(stage=stage, question=q, order=i) for i, q in enumerate(questions)]
+    )
+    return True
+
+
+def _refuse_unknown(data: dict[str, Any], editable: set[str] | frozenset[str]) -> None:
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+
+
 @transaction.atomic
 def position_create(*, organization: Organization, actor: Any, **fields: Any) -> Position:
     """Open a position."""
@@ -138,11 +245,50 @@ def question_create(
     return question
 
 
+@transaction.atomic
+def tag_create(*, organization: Organization, name: str, actor: Any) -> Tag:
+    """Add a tag to the organization's list."""
+    _require(actor, "interviews.add_tag", organization, _("Only admins and recruiters manage tags."))
+    tag = Tag(organization=organization, name=_tag_name(name))
+    tag.full_clean()
+    tag.save()
+    audit_record(action="tag.create", actor=actor, target=tag)
+    return tag
+
+
+@transaction.atomic
+def tag_rename(*, tag: Tag, name: str, actor: Any) -> Tag:
+    """Rename a tag; the candidates and questions that carry it keep it."""
+    if not user_can(actor, "interviews.change_tag", tag):
+        raise NotAllowed(_("Only admins and recruiters manage tags."))
+    before = tag.name
+    tag.name = _tag_name(name)
+    tag.full_clean()
+    tag.save()
+    if tag.name != before:
+        audit_record(action="tag.rename", actor=actor, target=tag, changes={"name": [before, tag.name]})
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag, actor: Any) -> None:
+    """Delete a tag; the candidates and questions that carried it lose it."""
+    if not user_can(actor, "interviews.delete_tag", tag):
+        raise NotAllowed(_("Only admins and recruiters manage tags."))
+    audit_record(action="tag.delete", actor=actor, target=tag, changes={"name": tag.name})
+    tag.delete()
+
+
+def _tag_name(name: str) -> str:
+    # The same spelling as ``tags_get_or_create``, so a renamed tag is found again by its name.
+    return " ".join(str(name).split())[:40]
+
+
 def tags_get_or_create(*, organization: Organization, names: list[str]) -> list[Tag]:
     """The organization's tags with these names, creating the missing ones."""
     cleaned = []
     for name in names:
-        name = " ".join(str(name).split())[:40]
+        name = _tag_name(name)
         if not name:
             raise ValidationError({"tags": _("Tags cannot be empty.")})
         cleaned.append(name)
