@@ -27,7 +27,7 @@ node_modules/.installed: package.json package-lock.json | sysdeps
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-static/dist/app.js: node_modules/.installed $(wildcard static/src/*.js)
+static/dist/app.js static/dist/room.js &: node_modules/.installed package.json $(shell find static/src -type f)
 	npm run --silent build
 
 frontend: static/dist/app.js
@@ -55,7 +55,7 @@ pytest: setup
 test: setup lint typecheck pytest
 
 bench: setup
-	@echo "No benchmarks yet: each issue that names a target adds one under bench/."
+	@status=0; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || status=$$?; done; exit $$status
 
 clean:
 	rm -rf $(VENV) node_modules static/dist

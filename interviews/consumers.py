@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -14,7 +15,6 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from interviews import events
@@ -37,12 +37,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
     room_id: uuid.UUID
     joined: bool = False
     leaving: bool = False
+    room_is_closed: bool = False
+    heartbeat: asyncio.Task[None] | None = None
 
     # --- connection --------------------------------------------------------------------
     async def connect(self) -> None:
         self.guard = FloodGuard(settings.ROOM_RATE_PER_SECOND, settings.ROOM_RATE_BURST)
         self.peers: set[str] = set()
-        self.touched_at: datetime = timezone.now()
         self.groups_joined: list[str] = []
         try:
             self.room_id = uuid.UUID(self.scope["url_route"]["kwargs"]["room_id"])
@@ -75,14 +76,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        await self._stop_heartbeat()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.joined:
             self.joined = False
+            # after a cancel the presence rows are still there: drop this socket's row, but
+            # announce nothing to a room that is closing
             left = await database_sync_to_async(rooms.room_leave)(
                 participant_id=self.participant.pk, channel_name=self.channel_name
             )
-            if left:
+            if left and not self.room_is_closed:
                 await self._to_room(events.USER_LEFT, {"userId": self.peer}, exclude_self=True)
 
     # --- frames from the client ----------------------------------------------------------
@@ -105,7 +109,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_error("frame_too_large", _("Frames are limited to %(n)s bytes.") % {"n": limit})
             return
         try:
-            frame = json.loads(text_data)
+            frame = _parse(text_data)
         except ValueError:
             await self.send_error("bad_frame", _("The frame is not valid JSON."))
             return
@@ -132,7 +136,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except Exception:  # a bug must not take the room down: log it, tell the client, go on
             logger.exception("room %s: handling %s failed", self.room_id, frame["type"])
             await self.send_error("server_error", _("Something went wrong on the server."))
-        await self._touch()
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -172,14 +175,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=refusal.close_code or events.CLOSE_NOT_ALLOWED)
             return
         self.joined = True
-        self.touched_at = timezone.now()
+        if self.heartbeat is None:
+            self.heartbeat = asyncio.create_task(self._keep_present())
         if joined.replaced_channel:
             await self.channel_layer.send(joined.replaced_channel, {"type": "room.replaced"})
         self.peers = {peer["userId"] for peer in joined.peers}
         await self.send_event(events.ROOM_PEERS, {"selfId": self.peer, "peers": joined.peers})
         history = await database_sync_to_async(rooms.chat_history)(participant=self.participant)
         if history:
-            await self.send_event("CHAT_HISTORY", {"messages": history})
+            await self.send_event(events.CHAT_HISTORY, {"messages": history})
         await self._to_room(events.USER_JOINED, {"userId": self.peer, "userInfo": joined.user_info}, exclude_self=True)
 
     def on_relay(self, kind: str, body: str) -> Handler:
@@ -251,13 +255,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def room_closed(self, message: dict[str, Any]) -> None:
         self.leaving = True
-        self.joined = False  # the service already cleared the room's presence
+        self.room_is_closed = True
+        await self._stop_heartbeat()
         await self.send_error("room_closed", message.get("reason") or _("The interview has ended."))
         await self.close(code=events.CLOSE_ROOM_CLOSED)
 
     async def room_replaced(self, message: dict[str, Any]) -> None:
         self.leaving = True
         self.joined = False  # the new socket holds the seat: no USER_LEFT for this one
+        await self._stop_heartbeat()
         await self.send_error("replaced", _("You joined this room from another window."))
         await self.close(code=events.CLOSE_REPLACED)
 
@@ -273,18 +279,51 @@ class RoomConsumer(AsyncWebsocketConsumer):
             message["exclude"] = self.peer
         await self.channel_layer.group_send(events.room_group(self.room_id), message)
 
-    async def _touch(self) -> None:
-        if self.joined and timezone.now() - self.touched_at > rooms.PRESENCE_REFRESH_EVERY:
-            self.touched_at = timezone.now()
-            await database_sync_to_async(rooms.room_touch)(
-                participant_id=self.participant.pk, channel_name=self.channel_name
-            )
+    async def _keep_present(self) -> None:
+        # Presence is refreshed by the server while the socket lives, not by client frames: a
+        # client that stays quiet (a candidate thinking, a client that never sends PING) is
+        # still in the room, and only a socket whose process died goes stale.
+        while True:
+            await asyncio.sleep(rooms.PRESENCE_REFRESH_EVERY.total_seconds())
+            try:
+                await database_sync_to_async(rooms.room_touch)(
+                    participant_id=self.participant.pk, channel_name=self.channel_name
+                )
+            except Exception:  # a database hiccup must not end the heartbeat; the next one retries
+                logger.exception("room %s: refreshing presence failed", self.room_id)
+
+    async def _stop_heartbeat(self) -> None:
+        task, self.heartbeat = self.heartbeat, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def send_event(self, kind: str, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps({"type": kind, "payload": payload}))
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_event(events.ERROR, {"code": code, "message": str(message)})
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse(text: str) -> Any:
+    """The JSON value of a frame; ValueError for anything a browser's ``JSON.parse`` would refuse.
+
+    Python's parser is laxer: it reads NaN and Infinity (relayed, they would break the receiving
+    page), raises RecursionError on deep nesting, and turns ``\\ud800`` escapes into lone
+    surrogates that neither UTF-8 nor a database accepts.
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+        if "\\u" in text:
+            json.dumps(value, ensure_ascii=False).encode()  # UnicodeEncodeError is a ValueError
+    except RecursionError as error:
+        raise ValueError("nested too deeply") from error
+    return value
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:

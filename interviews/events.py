@@ -25,6 +25,7 @@ PUSH_QUESTION = "push_question"
 CHAT = "CHAT"
 ERROR = "ERROR"
 # Extensions of the contract (the room page uses them; other clients may ignore them).
+CHAT_HISTORY = "CHAT_HISTORY"  # to a joiner: the chat so far, as that participant may see it
 MEDIA_STATE = "MEDIA_STATE"
 END_INTERVIEW = "END_INTERVIEW"
 PING = "PING"

@@ -8,9 +8,11 @@ shown in the viewer's time zone (their own, else their organization's).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,20 +25,21 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.middleware import current_membership
 from accounts.models import Membership, Organization, Role, User
 from interviews.forms import ScorecardForm
-from interviews.models import Interview, Participant, Scorecard
+from interviews.models import ChatMessage, Interview, Participant, Scorecard
 from interviews.permissions import can_view_interview, can_write_scorecard
 from interviews.querysets import OPEN_STATUSES
 from interviews.selectors import (
     candidate_interviews,
     candidate_rows_for_user,
     interview_get,
+    interview_plan_for_room,
     note_list_visible,
     panel_interviews,
     participant_get_by_token,
     question_plan,
     scorecard_list_visible,
 )
-from interviews.services import scorecard_save
+from interviews.services import rooms, scorecard_save
 from interviews.services.interviews import LINK_GRACE
 from talentsync.errors import NotAllowed, StateError
 
@@ -198,7 +201,7 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "interviews/interview_detail.html", context, status=status)
 
 
-# --- the lobby --------------------------------------------------------------------------
+# --- the room ---------------------------------------------------------------------------
 def _lobby_closed_message(participant: Participant, *, via_link: bool = True) -> str:
     interview = participant.interview
     if interview.status == Interview.Status.CANCELLED:
@@ -210,26 +213,109 @@ def _lobby_closed_message(participant: Participant, *, via_link: bool = True) ->
     return _("This link has expired.")
 
 
-def _lobby(request: HttpRequest, participant: Participant, *, via_link: bool, viewer: Any = None) -> HttpResponse:
+def room_strings() -> dict[str, str]:
+    """The room script's user-facing strings, translated here and handed over with json_script.
+
+    Placeholders are Python's ``%(name)s`` (so makemessages flags them as python-format and
+    translators keep them); the script fills them in.
+    """
+    return {
+        "connecting": _("Connecting…"),
+        "joining": _("Joining the room…"),
+        "alone": _("You are in the room. Waiting for the others…"),
+        "with_others": _("You are in the room with %(names)s."),
+        "reconnecting_in": _("Connection lost. Reconnecting in %(n)s s…"),
+        "reconnecting": _("Reconnecting…"),
+        "offline": _("You are offline. The room reconnects when the network is back."),
+        "ended": _("The interviewer ended the interview."),
+        "replaced": _("You joined this room from another window, so this one is disconnected."),
+        "not_authenticated": _("This join link no longer works."),
+        "not_allowed": _("You cannot enter this room now."),
+        "left": _("You left the room."),
+        "peer_joined": _("%(name)s joined."),
+        "peer_left": _("%(name)s left."),
+        "peer_reconnecting": _("The connection to %(name)s was lost; trying again…"),
+        "media_failed": _(
+            "Your camera or microphone could not start (%(error)s). You can still see and hear the others."
+        ),
+        "screen_failed": _("Screen sharing did not start (%(error)s)."),
+        "preview_failed": _("The preview could not start (%(error)s)."),
+        "no_devices": _("No camera or microphone was found."),
+        "camera_n": _("Camera %(n)s"),
+        "microphone_n": _("Microphone %(n)s"),
+        "you": _("You"),
+        "you_name": _("%(name)s (you)"),
+        "your_screen": _("Your screen"),
+        "screen_of": _("Screen of %(name)s"),
+        "mic_off": _("Microphone off"),
+        "camera_off": _("Camera off"),
+        "sharing": _("Sharing the screen"),
+        "watching": _("Watching only"),
+        "speaking": _("Speaking"),
+        "quality_good": _("Good connection"),
+        "quality_fair": _("Fair connection"),
+        "quality_poor": _("Poor connection"),
+        "quality_unknown": _("Measuring the connection…"),
+        "quality_detail": _("%(rtt)s ms round trip, %(loss)s%% packets lost, %(rate)s kbit/s"),
+        "role_interviewer": _("Interviewer"),
+        "role_candidate": _("Candidate"),
+        "role_observer": _("Observer"),
+        "everyone": _("Everyone"),
+        "to_private": _("privately to %(name)s"),
+        "from_private": _("privately to you"),
+        "former_participant": _("A former participant"),
+        "pushed": _("Pushed"),
+        "asked_by": _("Asked by %(name)s"),
+        "sound_blocked": _("Your browser blocked the sound: click anywhere on the page to hear the others."),
+    }
+
+
+def _room(
+    request: HttpRequest, participant: Participant, *, via_link: bool, token: str = "", viewer: Any = None
+) -> HttpResponse:
+    """The interview room: a pre-join screen (devices, preview), then the call, questions and chat."""
     interview = participant.interview
     # a link may be opened by anyone holding it: show the zone of the person it belongs to
     person = viewer or participant.user or (participant.candidate.user if participant.candidate else None)
+    tools = interview.stage.config.toolsConfig
+    may_lead = rooms.participant_may_lead(participant)
+    opens_at = interview.scheduled_at - timedelta(minutes=settings.ROOM_OPENS_MINUTES_BEFORE)
+    room = {
+        "roomId": str(interview.room_id),
+        # the join link's token authenticates the socket; a signed-in visitor's session does
+        "token": token if via_link else "",
+        "name": participant.display_name,
+        "role": participant.role,
+        "mayLead": may_lead,
+        "observer": participant.role == Participant.Role.OBSERVER,
+        "iceServers": rooms.ice_servers(participant=participant),
+        "tools": {"video": bool(tools.get("video")), "chat": bool(tools.get("chat"))},
+        "maxParticipants": settings.ROOM_MAX_PARTICIPANTS,
+        "pingSeconds": 20,
+    }
     return render(
         request,
         "interviews/join.html",
         {
             "participant": participant,
             "interview": interview,
-            "tools": interview.stage.config.toolsConfig,
+            "tools": tools,
             "viewer_tz": viewer_time_zone(person, interview.organization),
             "via_link": via_link,
+            "may_lead": may_lead,
+            "plan": interview_plan_for_room(participant=participant),
+            "room_config": room,
+            "room_i18n": room_strings(),
+            "room_not_open_yet": interview.status == Interview.Status.SCHEDULED and timezone.now() < opens_at,
+            "room_opens_at": opens_at,
+            "chat_max_length": ChatMessage.MAX_LENGTH,
         },
     )
 
 
 @require_GET
 def interview_join(request: HttpRequest, token: str) -> HttpResponse:
-    """Where a personal join link lands: the interview's lobby (the room opens from here)."""
+    """Where a personal join link lands: the interview room (its pre-join screen first)."""
     participant = participant_get_by_token(token=token)
     if participant is None:
         return render(
@@ -248,13 +334,13 @@ def interview_join(request: HttpRequest, token: str) -> HttpResponse:
             {"title": _("This join link no longer works"), "message": _lobby_closed_message(participant)},
             status=410,
         )
-    return _lobby(request, participant, via_link=True)
+    return _room(request, participant, via_link=True, token=token)
 
 
 @login_required
 @require_GET
 def interview_join_session(request: HttpRequest, pk: int) -> HttpResponse:
-    """The same lobby for a logged-in participant, without the e-mailed token."""
+    """The same room for a logged-in participant, without the e-mailed token."""
     membership = _membership_or_404(request)
     user = cast(User, request.user)  # login_required
     participants = Participant.objects.select_related(
@@ -279,4 +365,4 @@ def interview_join_session(request: HttpRequest, pk: int) -> HttpResponse:
             },
             status=410,
         )
-    return _lobby(request, participant, via_link=False, viewer=user)
+    return _room(request, participant, via_link=False, viewer=user)

@@ -135,7 +135,11 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py reads with a 5 s socket timeout by default while channels_redis blocks in
+                # BZPOPMIN for 5 s: a room quiet for 5 s would see a TimeoutError and lose its socket
+                # (close 1011). A longer read timeout and a larger pool keep quiet rooms and busy
+                # processes (one blocking read per receiving consumer) alive.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="talentsync:asgi"),
                 # signaling bursts (ICE candidates, chat) must not hit the default cap of 100
                 "capacity": 1000,

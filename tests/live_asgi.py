@@ -78,7 +78,7 @@ def daphne_server(*, redis: bool = False, env: dict[str, str] | None = None) -> 
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{port}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+        process = subprocess.Popen(  # our own interpreter and module, fixed arguments
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "talentsync.asgi:application"],
             cwd=ROOT,
             env=child_env,

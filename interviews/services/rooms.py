@@ -31,10 +31,12 @@ from talentsync.errors import ApplicationError
 
 #: a presence row not refreshed for this long belongs to a socket whose process died
 PRESENCE_STALE_AFTER = timedelta(seconds=90)
-#: how often a live socket refreshes its presence row (the page pings every 20 s)
+#: how often the server refreshes the presence row of each live socket (see RoomConsumer)
 PRESENCE_REFRESH_EVERY = timedelta(seconds=30)
 OPEN_STATUSES = (Interview.Status.SCHEDULED, Interview.Status.LIVE)
 STAFF_ROLES = (Role.ADMIN, Role.RECRUITER)
+#: the largest primary key a database holds (a bigint); larger ids name no row
+MAX_ROW_ID = 2**63 - 1
 
 
 class RoomRefused(ApplicationError):
@@ -194,7 +196,10 @@ def room_join(*, participant: Participant, channel_name: str, audio: bool = Fals
         participant=participant,
         defaults={"interview": interview, "channel_name": channel_name, "connected_at": now, "seen_at": now},
     )
-    if interview.status == Interview.Status.SCHEDULED:
+    # The room opens before the start, and whoever comes first waits there. The interview starts
+    # only when the candidate and someone who may lead it are in together: until then it is
+    # still scheduled, so it can be cancelled (which sends the waiting people away) or moved.
+    if interview.status == Interview.Status.SCHEDULED and _meets(participant, [p.participant for p in present]):
         interview.status = Interview.Status.LIVE
         interview.started_at = now
         interview.save(update_fields=["status", "started_at", "updated_at"])
@@ -205,6 +210,14 @@ def room_join(*, participant: Participant, channel_name: str, audio: bool = Fals
     return RoomJoined(
         peers=peers, user_info=user_info(participant, audio=audio, video=video), replaced_channel=replaced
     )
+
+
+def _meets(joiner: Participant, present: list[Participant]) -> bool:
+    """Whether the candidate and someone who may lead are in the room once ``joiner`` is in."""
+    everyone = [joiner, *present]
+    if not any(p.role == Participant.Role.CANDIDATE for p in everyone):
+        return False
+    return any(p.role != Participant.Role.CANDIDATE and participant_may_lead(p) for p in everyone)
 
 
 def room_touch(*, participant_id: int, channel_name: str) -> None:
@@ -240,6 +253,8 @@ def question_push(*, participant: Participant, question_id: Any) -> dict[str, An
         raise RoomRefused(_("Only interviewers can push questions."), code="forbidden")
     if isinstance(question_id, bool) or not isinstance(question_id, int) or question_id < 1:
         raise RoomRefused(_("questionId must be a positive integer."), code="bad_frame")
+    if question_id > MAX_ROW_ID:  # would overflow the query itself
+        raise RoomRefused(_("This question is not in the interview's plan."), code="unknown_question")
     item = (
         InterviewQuestionPlan.objects.select_related("question")
         .filter(interview_id=participant.interview_id, question_id=question_id)
@@ -267,6 +282,8 @@ def chat_post(*, participant: Participant, text: Any, target: Participant | None
     text = text.strip()
     if not text:
         raise RoomRefused(_("A chat message cannot be empty."), code="bad_frame")
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL
+        raise RoomRefused(_("A chat message cannot contain NUL characters."), code="bad_frame")
     if len(text) > ChatMessage.MAX_LENGTH:
         raise RoomRefused(
             _("A chat message holds at most %(n)s characters.") % {"n": ChatMessage.MAX_LENGTH}, code="bad_frame"
