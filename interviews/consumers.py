@@ -19,14 +19,31 @@ from django.utils.translation import gettext as _
 
 from interviews import events
 from interviews.models import Participant
+from interviews.realtime import yjs
 from interviews.realtime.limits import FloodGuard
-from interviews.services import rooms
+from interviews.services import documents, rooms
 from interviews.services.rooms import RoomRefused
 from talentsync.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def authenticate(scope: dict[str, Any], room_id: uuid.UUID) -> Participant:
+    """The participant a socket's token (or, without one, its session) admits to the room."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    token = (query.get("token") or [""])[0]
+    if token:
+        return await database_sync_to_async(rooms.room_access_by_token)(room_id=room_id, token=token)
+    user = scope.get("user")
+    if user is not None and user.is_authenticated:
+        return await database_sync_to_async(rooms.room_access_by_session)(room_id=room_id, user=user)
+    raise RoomRefused(
+        _("Open the room from your join link, or sign in."),
+        code="unauthenticated",
+        close_code=events.CLOSE_NOT_AUTHENTICATED,
+    )
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -62,18 +79,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def _authenticate(self) -> Participant:
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        token = (query.get("token") or [""])[0]
-        if token:
-            return await database_sync_to_async(rooms.room_access_by_token)(room_id=self.room_id, token=token)
-        user = self.scope.get("user")
-        if user is not None and user.is_authenticated:
-            return await database_sync_to_async(rooms.room_access_by_session)(room_id=self.room_id, user=user)
-        raise RoomRefused(
-            _("Open the room from your join link, or sign in."),
-            code="unauthenticated",
-            close_code=events.CLOSE_NOT_AUTHENTICATED,
-        )
+        return await authenticate(self.scope, self.room_id)
 
     async def disconnect(self, code: int) -> None:
         await self._stop_heartbeat()
@@ -148,6 +154,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             events.MEDIA_STATE: self.on_media_state,
             events.END_INTERVIEW: self.on_end,
             events.PING: self.on_ping,
+            events.EDITOR_STATE: self.on_editor_state,
+            events.GUESS_LANGUAGE: self.on_guess_language,
         }
 
     async def on_join(self, payload: dict[str, Any]) -> None:
@@ -181,6 +189,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.send(joined.replaced_channel, {"type": "room.replaced"})
         self.peers = {peer["userId"] for peer in joined.peers}
         await self.send_event(events.ROOM_PEERS, {"selfId": self.peer, "peers": joined.peers})
+        editor = await database_sync_to_async(documents.editor_state_for_participant)(participant=self.participant)
+        if editor is not None:
+            await self.send_event(events.EDITOR_STATE, {**editor, "fromId": None})
         history = await database_sync_to_async(rooms.chat_history)(participant=self.participant)
         if history:
             await self.send_event(events.CHAT_HISTORY, {"messages": history})
@@ -241,6 +252,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_ping(self, payload: dict[str, Any]) -> None:
         await self.send_event(events.PONG, {})
+
+    async def on_editor_state(self, payload: dict[str, Any]) -> None:
+        # the service broadcasts the new state to the room (this socket too) after commit
+        await database_sync_to_async(documents.editor_state_set)(participant=self.participant, changes=payload)
+
+    async def on_guess_language(self, payload: dict[str, Any]) -> None:
+        language = await database_sync_to_async(documents.language_guess, thread_sensitive=False)(
+            code=payload.get("code")
+        )
+        await self.send_event(events.LANGUAGE_GUESS, {"language": language})
 
     # --- events from the channel layer ---------------------------------------------------
     async def room_event(self, message: dict[str, Any]) -> None:
@@ -331,3 +352,158 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+class YjsConsumer(AsyncWebsocketConsumer):
+    """One socket of a room's shared document, speaking the y-websocket protocol (DESIGN.md §4.2)."""
+
+    access: documents.DocumentAccess
+    shared: yjs.SharedDocument | None = None
+    group: str = ""
+    locked: bool = False
+    closing: bool = False
+
+    async def connect(self) -> None:
+        self.guard = FloodGuard(settings.YJS_RATE_PER_SECOND, settings.YJS_RATE_BURST)
+        #: awareness client ids this socket speaks for, with their latest clock and frame
+        self.clients: dict[int, int] = {}
+        self.last_awareness: bytes | None = None
+        self.denied_sent = False
+        kwargs = self.scope["url_route"]["kwargs"]
+        try:
+            room_id = uuid.UUID(kwargs["room_id"])
+        except ValueError:
+            await self.close(code=events.CLOSE_NOT_ALLOWED)
+            return
+        try:
+            participant = await authenticate(self.scope, room_id)
+            self.access = await database_sync_to_async(documents.document_access)(
+                participant=participant, name=kwargs["doc_name"]
+            )
+        except RoomRefused as refusal:
+            await self.accept()  # then close with a code the client can read (4401 / 4403)
+            await self.close(code=refusal.close_code or events.CLOSE_NOT_ALLOWED)
+            return
+        self.locked = self.access.locked
+        self.group = events.document_group(room_id, self.access.name)
+        # listen first, then load: an update sent meanwhile waits in this socket's queue
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.shared = await yjs.acquire(self.access.document_id)
+        await self.accept()
+        await self.send(bytes_data=yjs.sync_message(yjs.SYNC_STEP1, self.shared.state_vector()))
+        await self._ask_awareness()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.clients:  # tell the others this socket's cursors are gone
+            gone = [yjs.AwarenessEntry(client, clock + 1, None) for client, clock in self.clients.items()]
+            self.clients = {}
+            await self._to_group("yjs.awareness", yjs.awareness_message(yjs.encode_awareness(gone)))
+        shared, self.shared = self.shared, None
+        if shared is not None:
+            await yjs.release(shared)
+
+    # --- frames from the client ----------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing or self.shared is None:
+            return
+        if bytes_data is None:
+            return await self._refuse(1003, "text frames are not part of the protocol")
+        if len(bytes_data) > settings.YJS_MAX_FRAME_BYTES:
+            return await self._refuse(events.CLOSE_TOO_BIG, "frame too large")
+        if not self.guard.admit():
+            if self.guard.exhausted:
+                await self._refuse(events.CLOSE_POLICY, "too many frames")
+            return
+        try:
+            message = yjs.parse(bytes_data)
+            await self._handle(message)
+        except ValueError as error:  # malformed: this socket goes, the document is untouched
+            logger.info("room %s doc %s: refused a frame: %s", self.access.room_id, self.access.name, error)
+            await self._refuse(1003, "malformed frame")
+
+    async def _handle(self, message: yjs.Message) -> None:
+        if self.shared is None:
+            return
+        if message.kind == yjs.MESSAGE_SYNC and message.step == yjs.SYNC_STEP1:
+            await self.send(bytes_data=yjs.sync_message(yjs.SYNC_STEP2, self.shared.missing(message.body)))
+        elif message.kind == yjs.MESSAGE_SYNC:
+            if not self._may_write():
+                if not self.denied_sent:  # once per lock is enough for the provider to log it
+                    self.denied_sent = True
+                    await self.send(bytes_data=yjs.permission_denied_message("the editor is locked"))
+                return
+            changed = self.shared.apply(message.body)
+            if changed is not None:
+                await self._to_group("yjs.update", changed)
+                self.shared.record(author_id=self.access.participant_id, update=changed)
+        elif message.kind == yjs.MESSAGE_AWARENESS:
+            await self._on_awareness(message.body)
+        elif message.kind == yjs.MESSAGE_QUERY_AWARENESS:
+            await self._ask_awareness()
+        # MESSAGE_AUTH from a client means nothing to the server
+
+    async def _on_awareness(self, body: bytes) -> None:
+        entries = yjs.parse_awareness(body)
+        stamped = []
+        for entry in entries:
+            state = entry.state
+            if isinstance(state, dict):
+                # names on cursors come from the server, never from the client
+                user: dict[str, Any] = state["user"] if isinstance(state.get("user"), dict) else {}
+                state = {**state, "user": {**user, "name": self.access.display_name, "peerId": self.access.peer}}
+            elif state is not None:
+                raise ValueError("an awareness state is an object or null")
+            if state is None:
+                self.clients.pop(entry.client_id, None)
+            else:
+                self.clients[entry.client_id] = entry.clock
+            stamped.append(yjs.AwarenessEntry(entry.client_id, entry.clock, state))
+        frame = yjs.awareness_message(yjs.encode_awareness(stamped))
+        live = [e for e in stamped if e.state is not None]
+        self.last_awareness = yjs.awareness_message(yjs.encode_awareness(live)) if live else None
+        await self._to_group("yjs.awareness", frame)
+
+    def _may_write(self) -> bool:
+        if self.access.read_only:
+            return False
+        return self.access.writes_when_locked or not self.locked
+
+    # --- the channel layer ---------------------------------------------------------------
+    async def yjs_update(self, message: dict[str, Any]) -> None:
+        if message["origin"] == self.channel_name or self.shared is None:
+            return
+        if message["process"] != yjs.PROCESS_ID:
+            self.shared.apply(message["data"])  # a no-op for every socket of this process but the first
+        await self.send(bytes_data=yjs.sync_message(yjs.SYNC_UPDATE, message["data"]))
+
+    async def yjs_awareness(self, message: dict[str, Any]) -> None:
+        if message["origin"] != self.channel_name and self.shared is not None:
+            await self.send(bytes_data=message["data"])
+
+    async def yjs_awareness_query(self, message: dict[str, Any]) -> None:
+        if message["origin"] != self.channel_name and self.last_awareness is not None:
+            await self.channel_layer.send(
+                message["origin"], {"type": "yjs.awareness", "data": self.last_awareness, "origin": self.channel_name}
+            )
+
+    async def yjs_state(self, message: dict[str, Any]) -> None:
+        self.locked = bool(message["locked"])
+        self.denied_sent = False
+
+    async def room_closed(self, message: dict[str, Any]) -> None:
+        await self._refuse(events.CLOSE_ROOM_CLOSED, "the interview has ended")
+
+    # --- helpers -------------------------------------------------------------------------
+    async def _to_group(self, kind: str, data: bytes) -> None:
+        await self.channel_layer.group_send(
+            self.group, {"type": kind, "data": data, "origin": self.channel_name, "process": yjs.PROCESS_ID}
+        )
+
+    async def _ask_awareness(self) -> None:
+        await self.channel_layer.group_send(self.group, {"type": "yjs.awareness.query", "origin": self.channel_name})
+
+    async def _refuse(self, code: int, reason: str) -> None:
+        self.closing = True
+        await self.close(code=code, reason=reason)

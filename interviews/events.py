@@ -30,6 +30,9 @@ MEDIA_STATE = "MEDIA_STATE"
 END_INTERVIEW = "END_INTERVIEW"
 PING = "PING"
 PONG = "PONG"
+EDITOR_STATE = "EDITOR_STATE"  # the shared editor's language, lock and run switch
+GUESS_LANGUAGE = "GUESS_LANGUAGE"  # to the server: which language is this pasted snippet?
+LANGUAGE_GUESS = "LANGUAGE_GUESS"  # its answer, to the sender only
 
 RELAYED_TO_TARGET = (OFFER, ANSWER, ICE_CANDIDATE)
 
@@ -76,6 +79,11 @@ def room_group(room_id: uuid.UUID | str) -> str:
 def peer_group(room_id: uuid.UUID | str, peer_id: uuid.UUID | str) -> str:
     """The group of one peer *inside one room*: a peer id alone never reaches another room."""
     return f"{room_group(room_id)}.peer.{uuid.UUID(str(peer_id)).hex}"
+
+
+def document_group(room_id: uuid.UUID | str, name: str) -> str:
+    """The group of every socket editing one Yjs document of a room, on any process."""
+    return f"{room_group(room_id)}.doc.{name}"
 
 
 def broadcast(group: str, message: dict[str, Any]) -> None:

@@ -519,3 +519,71 @@ class ChatMessage(models.Model):
     @property
     def organization(self) -> Organization:
         return self.interview.organization
+
+
+class RoomDocument(TimeStamped):
+    """A shared Yjs document of an interview room: the code editor or the whiteboard.
+
+    The document itself is its update log (``DocumentUpdate``) with checkpoints
+    (``DocumentSnapshot``); this row holds what the room shares about it (the editor's language,
+    whether it is locked for the candidate, whether the candidate may run code).
+    """
+
+    class Name(models.TextChoices):
+        CODE = "code", _("Code editor")
+        WHITEBOARD = "whiteboard", _("Whiteboard")
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="documents")
+    name = models.CharField(_("document"), max_length=20, choices=Name.choices)
+    language = models.CharField(
+        _("language"), max_length=20, choices=stage_config.LANGUAGE_CHOICES, default=stage_config.LANGUAGES[0]
+    )
+    locked = models.BooleanField(_("locked for the candidate"), default=False)
+    run_enabled = models.BooleanField(_("candidate may run code"), default=True)
+    update_count = models.PositiveIntegerField(_("updates"), default=0, editable=False)
+    byte_count = models.PositiveBigIntegerField(_("bytes"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("room document")
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "name"], name="room_document_unique_name"),
+            models.CheckConstraint(condition=Q(name__in=["code", "whiteboard"]), name="room_document_name_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_name_display()} · {self.interview_id}"
+
+
+class DocumentUpdate(models.Model):
+    """One Yjs update of a room document, with who made it and when (code playback reads these)."""
+
+    document = models.ForeignKey(RoomDocument, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    data = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("document update")
+        ordering = ("document", "pk")
+        indexes = [models.Index(fields=["document", "created_at"], name="docupdate_doc_time_idx")]
+
+    def __str__(self) -> str:
+        return f"update {self.pk} of {self.document_id}"
+
+
+class DocumentSnapshot(models.Model):
+    """The merged state of a document up to and including update ``upto_id``: loads skip the log."""
+
+    document = models.ForeignKey(RoomDocument, on_delete=models.CASCADE, related_name="snapshots")
+    upto_id = models.BigIntegerField()
+    upto_at = models.DateTimeField()
+    state = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document snapshot")
+        ordering = ("document", "-upto_id")
+        constraints = [models.UniqueConstraint(fields=["document", "upto_id"], name="docsnapshot_unique_upto")]
+
+    def __str__(self) -> str:
+        return f"snapshot of {self.document_id} at update {self.upto_id}"

@@ -14,6 +14,16 @@ from django.utils.translation import gettext as _
 
 TOOLS = ("video", "editor", "whiteboard", "chat")
 LANGUAGES = ("python", "javascript", "typescript", "c", "c++", "java", "go", "rust")
+LANGUAGE_CHOICES = [
+    ("python", "Python"),
+    ("javascript", "JavaScript"),
+    ("typescript", "TypeScript"),
+    ("c", "C"),
+    ("c++", "C++"),
+    ("java", "Java"),
+    ("go", "Go"),
+    ("rust", "Rust"),
+]
 
 
 class StageType:

@@ -40,7 +40,9 @@ from interviews.selectors import (
     scorecard_list_visible,
 )
 from interviews.services import rooms, scorecard_save
+from interviews.services.documents import editor_state_for_room
 from interviews.services.interviews import LINK_GRACE
+from interviews.stage_config import LANGUAGE_CHOICES
 from talentsync.errors import NotAllowed, StateError
 
 #: how many upcoming interviews the dashboard shows before "see all"
@@ -289,7 +291,12 @@ def _room(
         "mayLead": may_lead,
         "observer": participant.role == Participant.Role.OBSERVER,
         "iceServers": rooms.ice_servers(participant=participant),
-        "tools": {"video": bool(tools.get("video")), "chat": bool(tools.get("chat"))},
+        "tools": {key: bool(tools.get(key)) for key in ("video", "chat", "editor", "whiteboard")},
+        # the Yjs documents (DESIGN.md §4.2): y-websocket's provider joins docUrl + "/" + name
+        "docUrl": f"/ws/rooms/{interview.room_id}/yjs",
+        "editor": editor_state_for_room(interview=interview),
+        "languages": [{"value": value, "label": label} for value, label in LANGUAGE_CHOICES],
+        "peerId": rooms.peer_id(participant),
         "maxParticipants": settings.ROOM_MAX_PARTICIPANTS,
         "pingSeconds": 20,
     }

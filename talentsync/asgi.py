@@ -18,6 +18,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from interviews.routing import websocket_urlpatterns  # noqa: E402
+from talentsync import daphne_close_codes  # noqa: E402
+
+daphne_close_codes.install()
 
 
 def build_application(websocket_routes: Sequence[Any]) -> ProtocolTypeRouter:

@@ -306,6 +306,12 @@ ROOM_STUN_URLS = env.list("ROOM_STUN_URLS", default=[])
 ROOM_TURN_URLS = env.list("ROOM_TURN_URLS", default=[])
 ROOM_TURN_SECRET = env.str("ROOM_TURN_SECRET", default="")
 ROOM_TURN_TTL_SECONDS = env.int("ROOM_TURN_TTL_SECONDS", default=3600)
+# The shared documents (code editor, whiteboard; DESIGN.md §4.2). A whiteboard drag sends an
+# update and an awareness frame per animation frame, hence a higher rate than the room socket.
+YJS_MAX_FRAME_BYTES = env.int("YJS_MAX_FRAME_BYTES", default=1000 * 1024)  # daphne drops frames over 1 MiB itself
+YJS_RATE_PER_SECOND = env.float("YJS_RATE_PER_SECOND", default=200.0)
+YJS_RATE_BURST = env.int("YJS_RATE_BURST", default=400)
+YJS_SNAPSHOT_EVERY = env.int("YJS_SNAPSHOT_EVERY", default=200)
 
 # --- security ---------------------------------------------------------------------------
 # Secure by default whenever DEBUG is off; each switch can still be turned off from the env

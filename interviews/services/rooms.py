@@ -351,6 +351,8 @@ def room_close_on_commit(*, interview: Interview, reason: str) -> None:
     """Disconnect everyone in the room once the change that closed it commits."""
     message: events.RoomClosed = {"type": "room.closed", "reason": reason}
     events.broadcast_on_commit(events.room_group(interview.room_id), dict(message))
+    for name in ("code", "whiteboard"):  # the shared documents' sockets close too
+        events.broadcast_on_commit(events.document_group(interview.room_id, name), dict(message))
 
 
 def ice_servers(*, participant: Participant) -> list[dict[str, Any]]:
