@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -46,7 +47,23 @@ async def authenticate(scope: dict[str, Any], room_id: uuid.UUID) -> Participant
     )
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    """Base of the room's consumers: dispatch without a database round trip per message.
+
+    Channels runs ``close_old_connections`` in the database thread before *every* message a
+    consumer handles — a thread hop per signaling frame, 14% of the server's CPU under load in
+    ``bench/signaling.py``. These consumers reach the ORM only through ``database_sync_to_async``,
+    which closes stale connections around each call itself, so the per-message hop is skipped.
+    """
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class RoomConsumer(RealtimeConsumer):
     """Signaling, presence, pushed questions and chat of one interview room."""
 
     participant: Participant
@@ -61,6 +78,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.guard = FloodGuard(settings.ROOM_RATE_PER_SECOND, settings.ROOM_RATE_BURST)
         self.peers: set[str] = set()
+        self.peers_joined_at: dict[str, str] = {}
         self.groups_joined: list[str] = []
         try:
             self.room_id = uuid.UUID(self.scope["url_route"]["kwargs"]["room_id"])
@@ -188,14 +206,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if joined.replaced_channel:
             await self.channel_layer.send(joined.replaced_channel, {"type": "room.replaced"})
         self.peers = {peer["userId"] for peer in joined.peers}
+        self.peers_joined_at = dict(joined.peers_joined_at or {})
         await self.send_event(events.ROOM_PEERS, {"selfId": self.peer, "peers": joined.peers})
-        editor = await database_sync_to_async(documents.editor_state_for_participant)(participant=self.participant)
-        if editor is not None:
-            await self.send_event(events.EDITOR_STATE, {**editor, "fromId": None})
         history = await database_sync_to_async(rooms.chat_history)(participant=self.participant)
         if history:
             await self.send_event(events.CHAT_HISTORY, {"messages": history})
-        await self._to_room(events.USER_JOINED, {"userId": self.peer, "userInfo": joined.user_info}, exclude_self=True)
+        await self._to_room(
+            events.USER_JOINED,
+            {"userId": self.peer, "userInfo": joined.user_info},
+            exclude_self=True,
+            joined_at=joined.joined_at,
+        )
 
     def on_relay(self, kind: str, body: str) -> Handler:
         async def relay(payload: dict[str, Any]) -> None:
@@ -254,6 +275,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_event(events.PONG, {})
 
     async def on_editor_state(self, payload: dict[str, Any]) -> None:
+        if not payload:  # a question: what is the state now? (e.g. after a reconnect)
+            state = await database_sync_to_async(documents.editor_state_for_participant)(participant=self.participant)
+            if state is None:
+                raise RoomRefused(_("This interview's stage does not use the editor."), code="tool_off")
+            await self.send_event(events.EDITOR_STATE, {**state, "fromId": None})
+            return
         # the service broadcasts the new state to the room (this socket too) after commit
         await database_sync_to_async(documents.editor_state_set)(participant=self.participant, changes=payload)
 
@@ -269,7 +296,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         kind, payload = message["event"], message["payload"]
         if kind == events.USER_JOINED:
+            joined_at, known = message.get("joined_at", ""), self.peers_joined_at.get(payload["userId"], "")
+            if joined_at and known and joined_at <= known:
+                return  # published before this socket joined: ROOM_PEERS already listed that peer
             self.peers.add(payload["userId"])
+            self.peers_joined_at[payload["userId"]] = joined_at
         elif kind == events.USER_LEFT:
             self.peers.discard(payload["userId"])
         await self.send_event(kind, payload)
@@ -294,10 +325,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             raise RoomRefused(_("targetId must name a peer in this room."), code="invalid_target")
         return target_id
 
-    async def _to_room(self, kind: str, payload: dict[str, Any], *, exclude_self: bool) -> None:
+    async def _to_room(
+        self, kind: str, payload: dict[str, Any], *, exclude_self: bool, joined_at: str | None = None
+    ) -> None:
         message = {"type": "room.event", "event": kind, "payload": payload}
         if exclude_self:
             message["exclude"] = self.peer
+        if joined_at:
+            message["joined_at"] = joined_at
         await self.channel_layer.group_send(events.room_group(self.room_id), message)
 
     async def _keep_present(self) -> None:
@@ -354,7 +389,7 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-class YjsConsumer(AsyncWebsocketConsumer):
+class YjsConsumer(RealtimeConsumer):
     """One socket of a room's shared document, speaking the y-websocket protocol (DESIGN.md §4.2)."""
 
     access: documents.DocumentAccess

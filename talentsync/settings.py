@@ -131,24 +131,41 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="talentsync"),
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py reads with a 5 s socket timeout by default while channels_redis blocks in
-                # BZPOPMIN for 5 s: a room quiet for 5 s would see a TimeoutError and lose its socket
-                # (close 1011). A longer read timeout and a larger pool keep quiet rooms and busy
-                # processes (one blocking read per receiving consumer) alive.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
-                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="talentsync:asgi"),
-                # signaling bursts (ICE candidates, chat) must not hit the default cap of 100
-                "capacity": 1000,
-            },
+    # Redis pub/sub (channels_redis.pubsub) rather than the list-based core layer: a group send is
+    # one PUBLISH instead of a sorted-set read plus a Lua script per member, and nothing waits in
+    # per-channel lists to expire or overflow "capacity". Room messages are live signals (a lost
+    # one is re-sent by the peers; the shared documents resync from the database), so at-most-once
+    # delivery is what they need. CHANNEL_LAYER_BACKEND=core switches back (bench/signaling.py
+    # compares both).
+    if env.str("CHANNEL_LAYER_BACKEND", default="pubsub") == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    # redis-py reads with a 5 s socket timeout by default while channels_redis
+                    # blocks in BZPOPMIN for 5 s: without a longer timeout a room quiet for 5 s
+                    # would lose its sockets (close 1011).
+                    "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
+                    "prefix": env.str("CHANNEL_LAYER_PREFIX", default="talentsync:asgi"),
+                    "capacity": 1000,  # signaling bursts (ICE candidates, chat) exceed the default 100
+                },
+            }
         }
-    }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {
+                    "hosts": [{"address": REDIS_URL}],
+                    "prefix": env.str("CHANNEL_LAYER_PREFIX", default="talentsync:asgi"),
+                },
+            }
+        }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "talentsync.channel_layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 # --- Celery -----------------------------------------------------------------------------
 # Without a broker URL the filesystem transport is used: messages are files under var/broker,

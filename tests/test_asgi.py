@@ -196,7 +196,7 @@ async def test_two_consumers_exchange_a_group_message_through_redis(
     interviewer: User, interviewer_cookie: bytes, candidate_cookie: bytes
 ) -> None:
     # given: two users' sockets in the same group on the Redis channel layer
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
     route = f"/ws/test/group/{uuid.uuid4().hex}/"
     sender = await connected(communicator(route, origin=ALLOWED_ORIGIN, cookie=interviewer_cookie))
     receiver = await connected(communicator(route, origin=ALLOWED_ORIGIN, cookie=candidate_cookie))
@@ -218,7 +218,7 @@ async def test_group_send_from_outside_reaches_a_connected_socket_through_redis(
     group = uuid.uuid4().hex
     ws = await connected(communicator(f"/ws/test/group/{group}/", origin=ALLOWED_ORIGIN, cookie=candidate_cookie))
     layer = get_channel_layer()
-    assert type(layer).__name__ == "RedisChannelLayer"
+    assert type(layer).__name__ == "RedisPubSubChannelLayer"
 
     # when
     await layer.group_send(f"test.{group}", {"type": "group.message", "text": "room closed", "from": "system"})

@@ -118,7 +118,7 @@ def test_readyz_is_ok_against_real_postgresql_and_redis(client: Client) -> None:
     # given: every backend is a real server (PostgreSQL; Redis for cache, channel layer and broker)
     assert connection.vendor == "postgresql"
     assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
     assert celery_app.conf.broker_write_url.startswith("redis://")
 
     # when

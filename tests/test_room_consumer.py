@@ -1276,7 +1276,7 @@ async def test_idle_peer_stays_listed_for_newcomers(room: Room, sockets: Sockets
 @pytest.mark.services
 async def test_two_peers_exchange_an_offer_through_redis(room: Room, sockets: Sockets) -> None:
     # given
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
     lead, candidate = await sockets.meet(room, "lead", "candidate")
 
     # when
@@ -1292,7 +1292,7 @@ async def test_two_peers_exchange_an_offer_through_redis(room: Room, sockets: So
 @pytest.mark.services
 async def test_two_peers_chat_through_redis(room: Room, sockets: Sockets) -> None:
     # given
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
     lead, candidate = await sockets.meet(room, "lead", "candidate")
 
     # when
@@ -1311,7 +1311,7 @@ async def test_two_peers_chat_through_redis(room: Room, sockets: Sockets) -> Non
 @pytest.mark.services
 async def test_end_closes_sockets_through_redis(room: Room, sockets: Sockets) -> None:
     # given
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
     lead, candidate = await sockets.meet(room, "lead", "candidate")
 
     # when: the broadcast leaves from the service's thread after commit

@@ -159,7 +159,7 @@ def test_chat_off_renders_no_chat_markup(interview):
     html = page(CANDIDATE_TOKEN)
     assert 'id="chat-panel"' not in html
     assert 'id="chat-form"' not in html
-    assert room_config(html)["tools"] == {"video": True, "chat": False}
+    assert room_config(html)["tools"] == {"video": True, "chat": False, "editor": True, "whiteboard": True}
 
 
 def test_video_off_renders_no_video_markup(interview):
@@ -170,7 +170,7 @@ def test_video_off_renders_no_video_markup(interview):
     assert 'id="mic-button"' not in html
     assert 'id="screen-button"' not in html
     assert "video-grid" not in html
-    assert room_config(html)["tools"] == {"video": False, "chat": True}
+    assert room_config(html)["tools"] == {"video": False, "chat": True, "editor": True, "whiteboard": True}
     assert 'id="chat-panel"' in html  # the other tools are still there
 
 
@@ -183,10 +183,34 @@ def test_everything_off_leaves_the_room_with_people_and_leave(interview):
     assert 'id="leave-button"' in html
 
 
-def test_editor_and_whiteboard_have_no_room_markup_yet(interview):
-    html = page(LEAD_TOKEN)
+def test_editor_off_renders_no_editor_markup(interview):
+    set_tools(interview, editor=False)
+    html = page(CANDIDATE_TOKEN)
     assert 'id="editor' not in html
+    assert room_config(html)["tools"]["editor"] is False
+
+
+def test_whiteboard_off_renders_no_whiteboard_markup(interview):
+    set_tools(interview, whiteboard=False)
+    html = page(CANDIDATE_TOKEN)
     assert 'id="whiteboard' not in html
+    assert room_config(html)["tools"]["whiteboard"] is False
+
+
+def test_the_page_starts_with_the_shared_editor_state(interview):
+    config = room_config(page(CANDIDATE_TOKEN))
+    assert config["editor"] == {"language": "python", "locked": False, "runEnabled": True}
+    assert config["docUrl"] == f"/ws/rooms/{interview.room_id}/yjs"
+    assert [lang["value"] for lang in config["languages"]] == [
+        "python",
+        "javascript",
+        "typescript",
+        "c",
+        "c++",
+        "java",
+        "go",
+        "rust",
+    ]
 
 
 # --- page context: config, strings, scripts --------------------------------------------------------

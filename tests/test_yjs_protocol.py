@@ -321,8 +321,14 @@ def test_a_locked_editor_refuses_the_candidates_updates_but_not_the_interviewers
         await cand.wait_for(cand.synced.is_set, what="sync")
         # given: the interviewer locked the editor from the room
         control = await RoomSocket.join(server, room.room_id, LEAD)
+        await control.send("EDITOR_STATE", {})
+        assert (await control.expect("EDITOR_STATE")) == {
+            "language": "python",
+            "locked": False,
+            "runEnabled": True,
+            "fromId": None,
+        }
         await control.send("EDITOR_STATE", {"locked": True})
-        assert (await control.expect("EDITOR_STATE"))["fromId"] is None  # the state a joiner gets
         assert (await control.expect("EDITOR_STATE"))["locked"] is True
         await control.close()
         # when: the candidate types, then the interviewer

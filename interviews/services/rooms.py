@@ -55,6 +55,11 @@ class RoomJoined:
     peers: list[events.Peer]
     user_info: events.UserInfo
     replaced_channel: str | None
+    #: when each socket took its seat (ISO, microseconds): this one, and the peers already there.
+    #: A message published just before a socket joined can still reach it through Redis pub/sub;
+    #: these stamps let the consumer tell an old USER_JOINED from a peer's new join.
+    joined_at: str = ""
+    peers_joined_at: dict[str, str] | None = None
 
 
 def _related(queryset: Any) -> Any:
@@ -208,7 +213,11 @@ def room_join(*, participant: Participant, channel_name: str, audio: bool = Fals
         {"userId": peer_id(p.participant), "userInfo": user_info(p.participant)} for p in present
     ]
     return RoomJoined(
-        peers=peers, user_info=user_info(participant, audio=audio, video=video), replaced_channel=replaced
+        peers=peers,
+        user_info=user_info(participant, audio=audio, video=video),
+        replaced_channel=replaced,
+        joined_at=now.isoformat(),
+        peers_joined_at={peer_id(p.participant): p.connected_at.isoformat() for p in present},
     )
 
 
