@@ -128,7 +128,7 @@ def open_page(
     if frames is not None:
         page.on("websocket", frames.watch)
     if route is not None:
-        page.route_web_socket(re.compile(r"/ws/rooms/"), route)
+        page.route_web_socket(re.compile(r"/ws/rooms/[0-9a-f-]+/(\?|$)"), route)
     page.goto(url)
     return context, page, errors
 

@@ -12,3 +12,14 @@ export function t(key, params = {}) {
     name === undefined ? "%" : String(params[name] ?? ""),
   );
 }
+
+/**
+ * Add the strings a panel carries as `data-t-<key>` attributes (translated in the template),
+ * e.g. data-t-editor-locked="…" becomes t("editor_locked").
+ */
+export function addStrings(element) {
+  if (!element) return;
+  for (const { name, value } of element.attributes) {
+    if (name.startsWith("data-t-")) strings[name.slice(7).replace(/-/g, "_")] = value;
+  }
+}

@@ -1,5 +1,6 @@
 // The interview room page: pre-join screen (devices, preview), then the call (WebRTC mesh),
-// pushed questions and chat over the room socket (DESIGN.md §4.1). Entry of static/dist/room.js.
+// pushed questions and chat over the room socket (DESIGN.md §4.1), and the code editor and
+// whiteboard (workspace.js, loaded lazily). Entry of static/dist/room.js.
 import { ChatPanel } from "./chat.js";
 import { PeopleGrid } from "./grid.js";
 import { loadStrings, t } from "./i18n.js";
@@ -14,6 +15,7 @@ import {
   RoomSocket,
 } from "./signaling.js";
 import { SpeakerDetector } from "./speaker.js";
+import { Workspace } from "./workspace.js";
 
 const SELF = "self";
 const QUALITY_EVERY_MS = 2000;
@@ -60,6 +62,9 @@ class Room {
       ? new ChatPanel($("chat-panel"), { send, nameOf: (id) => this.nameOf(id), selfId: () => this.selfId })
       : null;
     this.plan = $("plan-panel") ? new QuestionPanel($("plan-panel"), { send }) : null;
+    this.workspace = $("workspace")
+      ? new Workspace($("workspace"), { config, send, say: (text) => this.say(text) })
+      : null;
     this.controls = {
       mic: $("mic-button"),
       camera: $("camera-button"),
@@ -220,6 +225,7 @@ class Room {
   setInteractive(on) {
     if (this.chat) this.chat.setEnabled(on);
     if (this.plan) this.plan.setEnabled(on);
+    if (this.workspace) this.workspace.setInteractive(on);
     if (this.controls.end) this.controls.end.disabled = !on;
   }
 
@@ -262,6 +268,7 @@ class Room {
     this.media.stopAll();
     this.speaker.stop();
     if (this.preview) this.preview.stop();
+    if (this.workspace) this.workspace.destroy();
   }
 
   // --- events from the room socket --------------------------------------------------------
@@ -286,6 +293,10 @@ class Room {
       case "CHAT_HISTORY":
         if (this.chat && Array.isArray(payload.messages)) for (const message of payload.messages) this.chat.add(message);
         return undefined;
+      case "EDITOR_STATE":
+        return this.workspace && this.workspace.editorState(payload);
+      case "LANGUAGE_GUESS":
+        return this.workspace && this.workspace.languageGuess(payload);
       case "ERROR":
         return this.onError(payload);
       default:
@@ -303,6 +314,7 @@ class Room {
     }
     this.sendMediaState();
     this.setInteractive(true);
+    if (this.workspace) this.workspace.joined();
     const names = [...this.peers.values()].map((p) => p.info.name);
     const presence = names.length ? t("with_others", { names: names.join(", ") }) : t("alone");
     this.say(this.mediaProblem ? `${presence} ${this.mediaProblem}` : presence);
