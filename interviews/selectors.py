@@ -16,12 +16,14 @@ from accounts.permissions import user_can
 from interviews.models import (
     Candidate,
     CandidateNote,
+    DocumentUpdate,
     Interview,
     InterviewQuestion,
     InterviewQuestionPlan,
     Participant,
     PipelineTemplate,
     Position,
+    RoomDocument,
     Scorecard,
     StageMove,
 )
@@ -281,3 +283,35 @@ def interview_plan_for_room(*, participant: Participant) -> list[RoomQuestion]:
         )
         for item in question_plan(interview=participant.interview)
     ]
+
+
+@dataclass(frozen=True)
+class PlaybackTarget:
+    """An interview whose code playback the actor may watch, and its code document if any was written."""
+
+    interview: Interview
+    #: None when nobody wrote in the editor (no document, or a document without updates)
+    document: RoomDocument | None
+
+
+def document_playback_get(*, actor: Any, organization: Organization, interview_id: Any) -> PlaybackTarget | None:
+    """The interview and its code document for playback, or None when the actor may not watch it.
+
+    The organization's hiring staff watch every interview; interviewers and observers only those
+    they sit on the panel of (``interview_list``). Nobody watches an interview in which they are
+    the candidate, whatever their role: the replay shows how the panel saw them work.
+    """
+    interviews = interview_list(actor=actor, organization=organization).filter(pk=interview_id)
+    if getattr(actor, "pk", None) is not None:
+        interviews = interviews.exclude(candidate__user=actor)
+    interview = interviews.first()
+    if interview is None:
+        return None
+    written = Exists(DocumentUpdate.objects.filter(document=OuterRef("pk")))
+    document = RoomDocument.objects.filter(written, interview=interview, name=RoomDocument.Name.CODE).first()
+    return PlaybackTarget(interview=interview, document=document)
+
+
+def interview_has_code(*, interview: Interview) -> bool:
+    """Whether anyone wrote in the interview's code editor (so a playback has something to show)."""
+    return DocumentUpdate.objects.filter(document__interview=interview, document__name=RoomDocument.Name.CODE).exists()

@@ -7,6 +7,7 @@ shown in the viewer's time zone (their own, else their organization's).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -25,13 +26,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.middleware import current_membership
 from accounts.models import Membership, Organization, Role, User
 from interviews.forms import ScorecardForm
-from interviews.models import ChatMessage, Interview, Participant, Scorecard
+from interviews.models import ChatMessage, DocumentUpdate, Interview, Participant, RoomDocument, Scorecard
 from interviews.permissions import can_view_interview, can_write_scorecard
 from interviews.querysets import OPEN_STATUSES
 from interviews.selectors import (
     candidate_interviews,
     candidate_rows_for_user,
+    document_playback_get,
     interview_get,
+    interview_has_code,
     interview_plan_for_room,
     note_list_visible,
     panel_interviews,
@@ -40,13 +43,21 @@ from interviews.selectors import (
     scorecard_list_visible,
 )
 from interviews.services import rooms, scorecard_save
-from interviews.services.documents import editor_state_for_room
+from interviews.services.documents import document_history, editor_state_for_room
 from interviews.services.interviews import LINK_GRACE
 from interviews.stage_config import LANGUAGE_CHOICES
 from talentsync.errors import NotAllowed, StateError
 
 #: how many upcoming interviews the dashboard shows before "see all"
 DASHBOARD_UPCOMING = 5
+#: code playback marks an update inserting at least this many characters as a paste...
+PLAYBACK_PASTE_CHARS = 80
+#: ...and at least this long without any update as an idle gap
+PLAYBACK_IDLE_SECONDS = 60
+#: the playback's speeds (times real time)
+PLAYBACK_SPEEDS = (1, 4, 16)
+#: author colours of the playback (``--playback-author-<n>`` in static/css/playback.css)
+PLAYBACK_COLOURS = 8
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -199,8 +210,95 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "others": others,
         "cancelled": interview.status == Interview.Status.CANCELLED,
+        "has_code": interview_has_code(interview=interview),
     }
     return render(request, "interviews/interview_detail.html", context, status=status)
+
+
+# --- code playback ----------------------------------------------------------------------
+def playback_strings() -> dict[str, str]:
+    """The playback script's user-facing strings (``%(name)s`` placeholders, as in the room's)."""
+    return {
+        "play": _("Play"),
+        "pause": _("Pause"),
+        "position": _("%(elapsed)s of %(total)s"),
+        "at_clock": _("at %(time)s"),
+        "typing": _("Typing: %(names)s"),
+        "nobody_typing": _("Nobody is typing"),
+        "paste": _("Large paste by %(name)s at %(time)s (%(n)s characters)"),
+        "idle": _("Idle for %(duration)s from %(time)s"),
+        "typed_by": _("typed by %(name)s"),
+        "change_of": _("Change %(n)s of %(total)s"),
+        "rebuilding": _("Rebuilding the session… %(percent)s%%"),
+        "load_failed": _("The playback could not be rebuilt (%(error)s)."),
+        "name_role": _("%(name)s (%(role)s)"),
+        "former_participant": _("A former participant"),
+    }
+
+
+def _playback_log(document: RoomDocument, history: list[DocumentUpdate], *, time_zone: ZoneInfo) -> dict[str, Any]:
+    """The update log as the playback script reads it, lean: one ``[ms, author, base64]`` per update.
+
+    ``ms`` counts from the first update (floored, so an instant of the slider shows every update
+    stored up to it); ``author`` indexes ``authors`` (null for a participant since removed).
+    Candidates come first so they get the first colour in every interview.
+    """
+    order: dict[str, int] = {
+        Participant.Role.CANDIDATE: 0,
+        Participant.Role.INTERVIEWER: 1,
+        Participant.Role.OBSERVER: 2,
+    }
+    people: dict[int, Participant] = {}
+    for row in history:
+        if row.author is not None:
+            people.setdefault(row.author.pk, row.author)
+    ranked = sorted(people.values(), key=lambda p: order.get(p.role, 3))  # stable: first to write first
+    index = {p.pk: i for i, p in enumerate(ranked)}
+    start = history[0].created_at
+    return {
+        "language": document.get_language_display(),
+        "start": start.isoformat(),
+        "timeZone": str(time_zone),
+        "pasteChars": PLAYBACK_PASTE_CHARS,
+        "idleMs": PLAYBACK_IDLE_SECONDS * 1000,
+        "authors": [
+            {"name": p.display_name, "role": p.get_role_display(), "colour": i % PLAYBACK_COLOURS}
+            for i, p in enumerate(ranked)
+        ],
+        "updates": [
+            [
+                (row.created_at - start) // timedelta(milliseconds=1),
+                index[row.author_id] if row.author_id is not None else None,
+                base64.b64encode(bytes(row.data)).decode("ascii"),
+            ]
+            for row in history
+        ],
+    }
+
+
+@login_required
+@require_GET
+def interview_playback(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replay the code editor of an interview, keystroke by keystroke, for its panel and hiring staff."""
+    membership = _membership_or_404(request)
+    if membership.role == Role.CANDIDATE:
+        raise PermissionDenied
+    user = cast(User, request.user)  # login_required
+    target = document_playback_get(actor=user, organization=membership.organization, interview_id=pk)
+    if target is None:
+        raise Http404
+    time_zone = viewer_time_zone(user, membership.organization)
+    context: dict[str, Any] = {"interview": target.interview, "document": target.document, "viewer_tz": time_zone}
+    if target.document is not None:
+        history = document_history(document=target.document)
+        context.update(
+            playback_log=_playback_log(target.document, history, time_zone=time_zone),
+            playback_i18n=playback_strings(),
+            former_author=any(row.author_id is None for row in history),
+            speeds=PLAYBACK_SPEEDS,
+            idle_seconds=PLAYBACK_IDLE_SECONDS,
+        )
+    return render(request, "interviews/playback.html", context)
 
 
 # --- the room ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.contrib.admin import helpers
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,7 @@ from interviews import services
 from interviews.admin.base import HiringAdmin, HiringInline, OrgForm, formset_saved
 from interviews.admin.interview_forms import InterviewRescheduleForm, InterviewScheduleForm
 from interviews.models import Interview, InterviewQuestionPlan, Participant, Scorecard
+from interviews.selectors import interview_has_code
 
 
 class QuestionPlanInline(HiringInline):
@@ -141,16 +143,23 @@ class InterviewAdmin(HiringAdmin):
                 (_("Panel"), {"fields": ("interviewers", "observers")}),
             )
         editable = ("start", "time_zone", "duration_minutes") if obj.status == Interview.Status.SCHEDULED else ()
+        code = ((_("Code editor"), {"fields": ("code_playback",)}),) if interview_has_code(interview=obj) else ()
         return (
             (None, {"fields": ("candidate", "position", "stage", "status")}),
             (_("Time"), {"fields": ("starts_local", *editable)}),
+            *code,
             (_("Room"), {"fields": ("room_id", "created_by", "started_at", "ended_at"), "classes": ("collapse",)}),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ()
-        return (*self.change_readonly, "starts_local")
+        return (*self.change_readonly, "starts_local", "code_playback")
+
+    @admin.display(description=_("code playback"))
+    def code_playback(self, obj: Interview) -> str:
+        url = reverse("interview_playback", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Replay the code, keystroke by keystroke"))
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return super().get_inline_instances(request, obj) if obj is not None else []
