@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -424,6 +425,7 @@ class YjsConsumer(RealtimeConsumer):
         # listen first, then load: an update sent meanwhile waits in this socket's queue
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.shared = await yjs.acquire(self.access.document_id)
+        self.shared.local.add(self)
         await self.accept()
         await self.send(bytes_data=yjs.sync_message(yjs.SYNC_STEP1, self.shared.state_vector()))
         await self._ask_awareness()
@@ -431,11 +433,13 @@ class YjsConsumer(RealtimeConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
-        if self.clients:  # tell the others this socket's cursors are gone
+        shared, self.shared = self.shared, None
+        if shared is not None:
+            shared.local.discard(self)
+        if self.clients and shared is not None:  # tell the others this socket's cursors are gone
             gone = [yjs.AwarenessEntry(client, clock + 1, None) for client, clock in self.clients.items()]
             self.clients = {}
-            await self._to_group("yjs.awareness", yjs.awareness_message(yjs.encode_awareness(gone)))
-        shared, self.shared = self.shared, None
+            await self._fan_out(shared, "yjs.awareness", yjs.awareness_message(yjs.encode_awareness(gone)))
         if shared is not None:
             await yjs.release(shared)
 
@@ -471,8 +475,8 @@ class YjsConsumer(RealtimeConsumer):
                 return
             changed = self.shared.apply(message.body)
             if changed is not None:
-                await self._to_group("yjs.update", changed)
                 self.shared.record(author_id=self.access.participant_id, update=changed)
+                await self._fan_out(self.shared, "yjs.update", yjs.sync_message(yjs.SYNC_UPDATE, changed), changed)
         elif message.kind == yjs.MESSAGE_AWARENESS:
             await self._on_awareness(message.body)
         elif message.kind == yjs.MESSAGE_QUERY_AWARENESS:
@@ -498,7 +502,8 @@ class YjsConsumer(RealtimeConsumer):
         frame = yjs.awareness_message(yjs.encode_awareness(stamped))
         live = [e for e in stamped if e.state is not None]
         self.last_awareness = yjs.awareness_message(yjs.encode_awareness(live)) if live else None
-        await self._to_group("yjs.awareness", frame)
+        if self.shared is not None:
+            await self._fan_out(self.shared, "yjs.awareness", frame)
 
     def _may_write(self) -> bool:
         if self.access.read_only:
@@ -506,19 +511,19 @@ class YjsConsumer(RealtimeConsumer):
         return self.access.writes_when_locked or not self.locked
 
     # --- the channel layer ---------------------------------------------------------------
+    # Frames from other processes (this process's own went to its sockets directly).
     async def yjs_update(self, message: dict[str, Any]) -> None:
-        if message["origin"] == self.channel_name or self.shared is None:
+        if message.get("process") == yjs.PROCESS_ID or self.shared is None:
             return
-        if message["process"] != yjs.PROCESS_ID:
-            self.shared.apply(message["data"])  # a no-op for every socket of this process but the first
+        self.shared.apply(message["data"])  # a no-op for every socket of this process but the first
         await self.send(bytes_data=yjs.sync_message(yjs.SYNC_UPDATE, message["data"]))
 
     async def yjs_awareness(self, message: dict[str, Any]) -> None:
-        if message["origin"] != self.channel_name and self.shared is not None:
+        if message.get("process") != yjs.PROCESS_ID and self.shared is not None:
             await self.send(bytes_data=message["data"])
 
     async def yjs_awareness_query(self, message: dict[str, Any]) -> None:
-        if message["origin"] != self.channel_name and self.last_awareness is not None:
+        if message.get("process") != yjs.PROCESS_ID and self.last_awareness is not None:
             await self.channel_layer.send(
                 message["origin"], {"type": "yjs.awareness", "data": self.last_awareness, "origin": self.channel_name}
             )
@@ -531,13 +536,39 @@ class YjsConsumer(RealtimeConsumer):
         await self._refuse(events.CLOSE_ROOM_CLOSED, "the interview has ended")
 
     # --- helpers -------------------------------------------------------------------------
-    async def _to_group(self, kind: str, data: bytes) -> None:
-        await self.channel_layer.group_send(
-            self.group, {"type": kind, "data": data, "origin": self.channel_name, "process": yjs.PROCESS_ID}
-        )
+    async def _fan_out(self, shared: yjs.SharedDocument, kind: str, frame: bytes, data: bytes | None = None) -> None:
+        """Send ``frame`` to the document's other sockets: this process's directly, the rest via
+        the channel layer (``data`` is what travels there; the frame itself by default)."""
+        for other in list(shared.local):
+            if other is not self and not other.closing:
+                try:
+                    await other.send(bytes_data=frame)
+                except Exception:  # that socket is going away; its disconnect cleans up
+                    logger.debug("document %s: a socket went away mid-send", shared.document_id, exc_info=True)
+        if not self._single_process():
+            await self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": kind,
+                    "data": frame if data is None else data,
+                    "origin": self.channel_name,
+                    "process": yjs.PROCESS_ID,
+                },
+            )
 
     async def _ask_awareness(self) -> None:
-        await self.channel_layer.group_send(self.group, {"type": "yjs.awareness.query", "origin": self.channel_name})
+        if self.shared is not None:
+            for other in list(self.shared.local):
+                if other is not self and other.last_awareness is not None:
+                    await self.send(bytes_data=other.last_awareness)
+        if not self._single_process():
+            await self.channel_layer.group_send(
+                self.group, {"type": "yjs.awareness.query", "origin": self.channel_name, "process": yjs.PROCESS_ID}
+            )
+
+    def _single_process(self) -> bool:
+        # the in-memory layer cannot reach another process: every socket is in shared.local
+        return isinstance(self.channel_layer, InMemoryChannelLayer)
 
     async def _refuse(self, code: int, reason: str) -> None:
         self.closing = True

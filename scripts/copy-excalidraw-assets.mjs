@@ -13,6 +13,8 @@ if (!existsSync(source)) {
   console.error(`copy-excalidraw-assets: ${source} is missing (run npm ci first)`);
   process.exit(1);
 }
+// esbuild never deletes: drop the hashed chunks and assets of earlier builds, and old fonts
+for (const stale of ["chunks", "assets"]) rmSync(join(root, "static", "dist", stale), { recursive: true, force: true });
 rmSync(target, { recursive: true, force: true }); // no fonts left over from another version
 cpSync(source, target, { recursive: true, filter: (path) => !/\.(map|md)$/.test(path) });
 const families = readdirSync(target);

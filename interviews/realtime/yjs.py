@@ -11,8 +11,9 @@ buffer, and anything that does not parse exactly is a ``ValueError``.
 Each web process keeps one pycrdt ``Doc`` per open room document (:class:`SharedDocument`),
 shared by that process's sockets and loaded from the database when the first one connects. The
 database is the authority: updates are appended to the log by a background writer (batched, in
-order) and relayed to the other processes through the channel layer, so a process that joins
-later, or restarts, loads the same state.
+order). A process hands an update straight to its own sockets of the document and relays it to
+the other processes through the channel layer (not at all with the single-process in-memory
+layer), so a process that joins later, or restarts, loads the same state.
 """
 
 from __future__ import annotations
@@ -173,6 +174,9 @@ class SharedDocument:
     document_id: int
     doc: Doc = field(default_factory=Doc)
     sockets: int = 0
+    #: this process's open sockets of the document (consumers): frames for them skip the channel
+    #: layer, which carries only what other processes must see
+    local: set[Any] = field(default_factory=set)
     loaded: asyncio.Event = field(default_factory=asyncio.Event)
     load_error: BaseException | None = None
     pending: list[tuple[int | None, datetime, bytes]] = field(default_factory=list)
