@@ -46,6 +46,9 @@ AUTH_PERMISSION_DENIED = 0
 #: one process's id on the channel layer: updates from this process are already in its Doc
 PROCESS_ID = uuid.uuid4().hex
 WRITE_BATCH = 200
+#: how long the writer gathers updates before one write: typing makes an update per key, and one
+#: transaction per key would keep the database thread (and the GIL) busy while rooms wait
+WRITE_GATHER_SECONDS = 0.25
 WRITE_RETRY_SECONDS = 1.0
 
 
@@ -222,6 +225,7 @@ class SharedDocument:
     async def run_writer(self) -> None:
         while True:
             await self.wake.wait()
+            await asyncio.sleep(WRITE_GATHER_SECONDS)
             self.wake.clear()
             try:
                 await self.write_pending()
