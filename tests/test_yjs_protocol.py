@@ -154,7 +154,7 @@ def test_the_document_survives_a_server_restart(room: Room) -> None:
         client = await YClient.open(url, room.room_id, LEAD)
         await client.wait_for(client.synced.is_set, what="sync")
         client.text += "persisted = True\n"
-        await asyncio.sleep(0.2)  # let the frame leave; the server flushes the log when the socket closes
+        await asyncio.sleep(0.1)  # let the frame leave before the socket closes
         await client.close()
 
     async def read(url: str) -> str:
@@ -163,14 +163,52 @@ def test_the_document_survives_a_server_restart(room: Room) -> None:
         await client.close()
         return str(client.text)
 
-    # given: text written through one server process, which then stops
+    # given: text written through one server process, which then stops once it has logged it
     with daphne_server() as first:
         run(lambda: write(first))
+        assert len(_logged(room, 1)) == 1
     # when: a new process serves the room
     with daphne_server() as second:
         text = run(lambda: read(second))
     # then: the text is there
     assert text == "persisted = True\n"
+
+
+def test_a_client_reconnecting_to_a_new_process_restores_what_it_typed(room: Room) -> None:
+    # given: a client whose last edit reached a server that then stopped (logged or not)
+    loop = asyncio.new_event_loop()
+    try:
+        with daphne_server() as first:
+
+            async def write() -> YClient:
+                client = await YClient.open(first, room.room_id, LEAD)
+                await client.wait_for(client.synced.is_set, what="sync")
+                client.text += "typed just before the crash"
+                await asyncio.sleep(0.05)
+                return client
+
+            client = loop.run_until_complete(write())
+        # when: the client reconnects to a new process, as y-websocket's provider does
+        with daphne_server() as second:
+
+            async def reconnect() -> str:
+                await client.close()
+                again = await YClient.open(second, room.room_id, LEAD)
+                again.doc.apply_update(client.doc.get_update())  # the provider keeps its Y.Doc
+                await asyncio.sleep(0)
+                fresh = await YClient.open(second, room.room_id, CANDIDATE)
+                await fresh.wait_for(lambda: str(fresh.text) != "", what="the re-sent edit")
+                await again.close()
+                await fresh.close()
+                return str(fresh.text)
+
+            text = loop.run_until_complete(asyncio.wait_for(reconnect(), TIMEOUT))
+    finally:
+        loop.close()
+    # then: the newcomer sees the edit, and the new process logged it
+    assert text == "typed just before the crash"
+    assert len(_logged(room, 1)) >= 1
+    assert _stored_text(room) == "typed just before the crash"
 
 
 # --- awareness ---------------------------------------------------------------------------------
