@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -189,6 +190,8 @@ def seed_acme_hiring(*, organization: Organization, recruiter: User, interviewer
         )
         services.candidate_move_stage(candidate=grace, stage=stages[1], actor=recruiter)
 
+    seed_code_playback(candidate=candidates[2], stage=live, interviewers=interviewers, recruiter=recruiter)
+
     links = []
     for participant in interview.participants.select_related("user", "candidate").order_by("role", "pk"):
         token = services.participant_issue_link(participant=participant, actor=recruiter)
@@ -216,3 +219,64 @@ def seed_globex_hiring(*, organization: Organization, recruiter: User) -> None:
         email="hank@globex.test",
         position=position,
     )
+
+
+#: the demo's recorded coding session: (minutes from the start, who types, where, what)
+DEMO_SESSION: list[tuple[float, str, str, str]] = [
+    (0.5, "interviewer", "end", "# Return the indices of the two numbers that add up to target.\n"),
+    (2.0, "candidate", "end", "def two_sum(nums, target):\n"),
+    (2.4, "candidate", "end", "    for i in range(len(nums)):\n"),
+    (2.9, "candidate", "end", "        for j in range(i + 1, len(nums)):\n"),
+    (3.5, "candidate", "end", "            if nums[i] + nums[j] == target:\n"),
+    (3.9, "candidate", "end", "                return [i, j]\n"),
+    (5.0, "interviewer", "end", "# Can you do it in one pass?\n"),
+    # a long pause while the candidate thinks, then the whole new version pasted at once
+    (7.5, "candidate", "replace", ""),
+    (
+        7.6,
+        "candidate",
+        "end",
+        "def two_sum(nums, target):\n    seen = {}\n    for i, n in enumerate(nums):\n"
+        "        if target - n in seen:\n            return [seen[target - n], i]\n        seen[n] = i\n",
+    ),
+    (9.0, "candidate", "end", "    return []\n"),
+    (10.0, "interviewer", "end", "# 👍 O(n) time, O(n) memory\n"),
+]
+
+
+def seed_code_playback(*, candidate: Candidate, stage: Any, interviewers: list[User], recruiter: User) -> Interview:
+    """A finished live-coding interview whose editor history the playback page replays."""
+    from pycrdt import Doc, Text
+
+    from interviews.models import Participant, RoomDocument
+    from interviews.services import documents
+
+    existing = Interview.objects.filter(candidate=candidate, stage=stage, documents__name="code").first()
+    if existing is not None:
+        return existing
+    start = (timezone.now() - timedelta(days=1)).replace(second=0, microsecond=0)
+    interview, _tokens = services.interview_schedule(
+        candidate=candidate, stage=stage, scheduled_at=start, interviewers=interviewers[:1], actor=recruiter
+    )
+    Interview.objects.filter(pk=interview.pk).update(
+        status=Interview.Status.COMPLETED, started_at=start, ended_at=start + timedelta(minutes=45)
+    )
+    people = {p.role: p for p in interview.participants.all()}
+    authors = {"interviewer": people[Participant.Role.INTERVIEWER], "candidate": people[Participant.Role.CANDIDATE]}
+    document = RoomDocument.objects.create(interview=interview, name=RoomDocument.Name.CODE, language="python")
+    # each person types into their own replica, as in the room, so the updates carry their ids
+    replicas = {who: Doc() for who in authors}
+    updates = []
+    for minutes, who, where, text in DEMO_SESSION:
+        doc = replicas[who]
+        for other in replicas.values():  # everyone is in sync before the next edit
+            doc.apply_update(other.get_update(doc.get_state()))
+        before = doc.get_state()
+        source = doc.get(documents.SOURCE_TEXT, type=Text)
+        if where == "replace":
+            del source[0 : len(source)]
+        else:
+            source += text
+        updates.append((authors[who].pk, start + timedelta(minutes=minutes), doc.get_update(before)))
+    documents.document_append(document_id=document.pk, updates=updates)
+    return interview

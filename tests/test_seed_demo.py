@@ -7,11 +7,12 @@ import re
 
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from interviews.models import Candidate, Interview, InterviewQuestion, Participant, PipelineTemplate, Position
 from interviews.selectors import participant_get_by_token
-from interviews.services import rooms
+from interviews.services import documents, rooms
 
 
 def _seed() -> str:
@@ -79,3 +80,20 @@ def _by(token: str) -> Participant:
     participant = participant_get_by_token(token=token)
     assert participant is not None
     return participant
+
+
+def test_the_demo_has_a_finished_interview_whose_code_can_be_replayed(db):
+    # given
+    output = _seed()
+    url = re.search(r"Code playback .*?(http://\S+/interviews/(\d+)/playback/)", output)
+    assert url is not None, output
+    interview = Interview.objects.get(pk=int(url.group(2)))
+    # then: the document holds the demo session, written by both people
+    document = interview.documents.get(name="code")
+    assert interview.status == Interview.Status.COMPLETED
+    assert {u.author.role for u in document.updates.select_related("author")} == {"interviewer", "candidate"}
+    assert "def two_sum(nums, target):" in documents.document_text_at(document=document, at=timezone.now())
+    # and: the interviewer opens the playback page
+    client = Client()
+    client.force_login(User.objects.get(email="interviewer@acme.test"))
+    assert client.get(url.group(1).removeprefix("http://127.0.0.1:8000")).status_code == 200

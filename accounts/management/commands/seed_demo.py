@@ -8,9 +8,11 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 
 from accounts import services
 from accounts.models import Invitation, Membership, Organization, Role, User
+from interviews.models import Interview
 
 DEMO_PASSWORD = "talentsync-demo"  # noqa: S105 - printed for the local demo only
 
@@ -110,3 +112,9 @@ class Command(BaseCommand):
         )
         for who, url in join_links:
             self.stdout.write(f"  {who}: {url}")
+        replay = Interview.objects.filter(organization=acme, documents__name="code", status="completed").first()
+        if replay is not None:
+            self.stdout.write(
+                "\nCode playback of a finished live-coding interview (log in as interviewer@acme.test or"
+                f" recruiter@acme.test): {settings.SITE_URL}{reverse('interview_playback', args=[replay.pk])}"
+            )
