@@ -37,6 +37,7 @@ from interviews.models import (
     InterviewQuestion,
     InterviewQuestionPlan,
     Participant,
+    RoomDocument,
     RoomPresence,
 )
 from interviews.services import rooms
@@ -1320,3 +1321,108 @@ async def test_end_closes_sockets_through_redis(room: Room, sockets: Sockets) ->
     # then
     assert await candidate.error() == "room_closed"
     assert await candidate.closed_with() == 4410
+
+
+# === the shared editor's state (EDITOR_STATE, GUESS_LANGUAGE) ================================
+async def test_anyone_in_the_room_changes_the_language_and_everyone_hears_it(room: Room, sockets: Sockets) -> None:
+    # given
+    lead, candidate = await sockets.meet(room, "lead", "candidate")
+
+    # when: the candidate switches to Go
+    await candidate.send("EDITOR_STATE", {"language": "go"})
+
+    # then: both get the new state, stamped with the candidate
+    expected = {"language": "go", "locked": False, "runEnabled": True, "fromId": candidate.id}
+    assert await lead.expect("EDITOR_STATE") == expected
+    assert await candidate.expect("EDITOR_STATE") == expected
+
+
+async def test_an_empty_editor_state_asks_for_the_current_state(room: Room, sockets: Sockets) -> None:
+    # given: the interviewer locked the editor
+    lead, candidate = await sockets.meet(room, "lead", "candidate")
+    await lead.send("EDITOR_STATE", {"locked": True})
+    await lead.expect("EDITOR_STATE")
+    await candidate.expect("EDITOR_STATE")
+
+    # when: the candidate (e.g. after a reconnect) asks
+    await candidate.send("EDITOR_STATE", {})
+
+    # then: only the candidate gets the answer
+    assert await candidate.expect("EDITOR_STATE") == {
+        "language": "python",
+        "locked": True,
+        "runEnabled": True,
+        "fromId": None,
+    }
+    await chat_barrier(candidate, lead)
+
+
+@pytest.mark.parametrize("change", [{"locked": True}, {"runEnabled": False}])
+async def test_only_those_who_lead_lock_the_editor_or_allow_running(
+    room: Room, sockets: Sockets, change: dict[str, bool]
+) -> None:
+    # given
+    lead, candidate = await sockets.meet(room, "lead", "candidate")
+
+    # when
+    await candidate.send("EDITOR_STATE", change)
+
+    # then: refused, and nothing reached the interviewer
+    assert await candidate.error() == "forbidden"
+    await chat_barrier(candidate, lead)
+    document = await db(RoomDocument.objects.filter(interview=room.interview, name="code").first)
+    assert document is None or (document.locked, document.run_enabled) == (False, True)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param({"language": "cobol"}, id="unknown-language"),
+        pytest.param({"locked": "yes"}, id="not-a-boolean"),
+        pytest.param({"theme": "dark"}, id="unknown-key"),
+    ],
+)
+async def test_a_bad_editor_state_is_a_bad_frame(room: Room, sockets: Sockets, payload: dict[str, Any]) -> None:
+    (lead,) = await sockets.meet(room, "lead")
+    await lead.send("EDITOR_STATE", payload)
+    assert await lead.error() == "bad_frame"
+
+
+async def test_locking_the_editor_is_audited(room: Room, sockets: Sockets) -> None:
+    (lead,) = await sockets.meet(room, "lead")
+    await lead.send("EDITOR_STATE", {"locked": True})
+    await lead.expect("EDITOR_STATE")
+    entry = await db(AuditLog.objects.filter(action="editor.state").first)
+    assert entry is not None
+    assert entry.changes == {"locked": [False, True]}
+
+
+async def test_a_room_without_an_editor_refuses_editor_state(acme: Tenant, sockets: Sockets) -> None:
+    # given: a behavioral stage without the editor
+    room = await db(make_room, acme)
+    await db(_tools_off, room.interview, "editor")
+    (lead,) = await sockets.meet(room, "lead")
+
+    # when / then
+    await lead.send("EDITOR_STATE", {"language": "go"})
+    assert await lead.error() == "tool_off"
+
+
+def _tools_off(interview: Interview, tool: str) -> None:
+    stage = interview.stage
+    stage.tools_config = {**stage.config.toolsConfig, tool: False}
+    stage.save(update_fields=["tools_config"])
+
+
+async def test_guess_language_answers_the_sender_only(room: Room, sockets: Sockets) -> None:
+    # given
+    lead, candidate = await sockets.meet(room, "lead", "candidate")
+
+    # when: the candidate pastes Go
+    await candidate.send(
+        "GUESS_LANGUAGE", {"code": 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println(1)\n}\n'}
+    )
+
+    # then
+    assert await candidate.expect("LANGUAGE_GUESS") == {"language": "go"}
+    await chat_barrier(candidate, lead)
