@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -265,8 +265,8 @@ def seed_code_playback(*, candidate: Candidate, stage: Any, interviewers: list[U
     authors = {"interviewer": people[Participant.Role.INTERVIEWER], "candidate": people[Participant.Role.CANDIDATE]}
     document = RoomDocument.objects.create(interview=interview, name=RoomDocument.Name.CODE, language="python")
     # each person types into their own replica, as in the room, so the updates carry their ids
-    replicas = {who: Doc() for who in authors}
-    updates = []
+    replicas: dict[str, Doc[Any]] = {who: Doc() for who in authors}
+    updates: list[tuple[int | None, datetime, bytes]] = []
     for minutes, who, where, text in DEMO_SESSION:
         doc = replicas[who]
         for other in replicas.values():  # everyone is in sync before the next edit
