@@ -422,17 +422,14 @@ class YjsConsumer(RealtimeConsumer):
             return
         self.locked = self.access.locked
         self.group = events.document_group(room_id, self.access.name)
-        # listen first, then load: an update sent meanwhile waits in this socket's queue
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self.shared = await yjs.acquire(self.access.document_id)
+        # the process's copy of the document subscribes to the group once for all its sockets
+        self.shared = await yjs.acquire(self.access.document_id, group=self.group, layer=self.channel_layer)
         self.shared.local.add(self)
         await self.accept()
         await self.send(bytes_data=yjs.sync_message(yjs.SYNC_STEP1, self.shared.state_vector()))
         await self._ask_awareness()
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
         shared, self.shared = self.shared, None
         if shared is not None:
             shared.local.discard(self)
@@ -511,19 +508,17 @@ class YjsConsumer(RealtimeConsumer):
         return self.access.writes_when_locked or not self.locked
 
     # --- the channel layer ---------------------------------------------------------------
-    # Frames from other processes (this process's own went to its sockets directly).
-    async def yjs_update(self, message: dict[str, Any]) -> None:
-        if message.get("process") == yjs.PROCESS_ID or self.shared is None:
-            return
-        self.shared.apply(message["data"])  # a no-op for every socket of this process but the first
-        await self.send(bytes_data=yjs.sync_message(yjs.SYNC_UPDATE, message["data"]))
+    # What other processes and the domain send, handed over by yjs.SharedDocument.listen (the
+    # process's own frames reach its sockets directly).
+    async def send_frame(self, frame: bytes) -> None:
+        if self.shared is not None and not self.closing:
+            await self.send(bytes_data=frame)
 
     async def yjs_awareness(self, message: dict[str, Any]) -> None:
-        if message.get("process") != yjs.PROCESS_ID and self.shared is not None:
-            await self.send(bytes_data=message["data"])
+        await self.send_frame(message["data"])
 
     async def yjs_awareness_query(self, message: dict[str, Any]) -> None:
-        if message.get("process") != yjs.PROCESS_ID and self.last_awareness is not None:
+        if self.last_awareness is not None:
             await self.channel_layer.send(
                 message["origin"], {"type": "yjs.awareness", "data": self.last_awareness, "origin": self.channel_name}
             )
@@ -542,7 +537,7 @@ class YjsConsumer(RealtimeConsumer):
         for other in list(shared.local):
             if other is not self and not other.closing:
                 try:
-                    await other.send(bytes_data=frame)
+                    await other.send_frame(frame)
                 except Exception:  # that socket is going away; its disconnect cleans up
                     logger.debug("document %s: a socket went away mid-send", shared.document_id, exc_info=True)
         if not self._single_process():
@@ -551,7 +546,7 @@ class YjsConsumer(RealtimeConsumer):
                 {
                     "type": kind,
                     "data": frame if data is None else data,
-                    "origin": self.channel_name,
+                    "origin": shared.channel,
                     "process": yjs.PROCESS_ID,
                 },
             )
@@ -561,9 +556,10 @@ class YjsConsumer(RealtimeConsumer):
             for other in list(self.shared.local):
                 if other is not self and other.last_awareness is not None:
                     await self.send(bytes_data=other.last_awareness)
-        if not self._single_process():
+        if not self._single_process() and self.shared is not None:
+            # the answers come to the process's channel, which hands them to its sockets
             await self.channel_layer.group_send(
-                self.group, {"type": "yjs.awareness.query", "origin": self.channel_name, "process": yjs.PROCESS_ID}
+                self.group, {"type": "yjs.awareness.query", "origin": self.shared.channel, "process": yjs.PROCESS_ID}
             )
 
     def _single_process(self) -> bool:

@@ -186,6 +186,12 @@ class SharedDocument:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     writer: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: the process's one subscription to the document's group (other processes' frames, and the
+    #: domain's broadcasts such as the lock and the end of the interview)
+    channel: str = ""
+    group: str = ""
+    layer: Any = None
+    listener: asyncio.Task[None] | None = None
     _captured: list[bytes] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -234,6 +240,35 @@ class SharedDocument:
                 await asyncio.sleep(WRITE_RETRY_SECONDS)
                 self.wake.set()
 
+    async def listen(self, layer: Any) -> None:
+        """Hand what arrives on the document's group to this process's sockets of it."""
+        while True:
+            message = await layer.receive(self.channel)
+            try:
+                await self._deliver(message)
+            except Exception:  # one bad message must not end the process's subscription
+                logger.exception("document %s: delivering %s failed", self.document_id, message.get("type"))
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        if message.get("process") == PROCESS_ID:
+            return  # this process's own frames went to its sockets directly
+        kind = message.get("type")
+        if kind == "yjs.update":
+            self.apply(message["data"])
+            frame = sync_message(SYNC_UPDATE, message["data"])
+            for socket in list(self.local):
+                await socket.send_frame(frame)
+            return
+        handler = {
+            "yjs.awareness": "yjs_awareness",
+            "yjs.awareness.query": "yjs_awareness_query",
+            "yjs.state": "yjs_state",
+            "room.closed": "room_closed",
+        }.get(str(kind))
+        if handler is not None:
+            for socket in list(self.local):
+                await getattr(socket, handler)(message)
+
 
 def _merge(updates: list[bytes]) -> bytes:
     from pycrdt import merge_updates
@@ -244,13 +279,21 @@ def _merge(updates: list[bytes]) -> bytes:
 _open: dict[int, SharedDocument] = {}
 
 
-async def acquire(document_id: int) -> SharedDocument:
-    """The process's copy of a document, loaded from the database on first use."""
+async def acquire(document_id: int, *, group: str, layer: Any) -> SharedDocument:
+    """The process's copy of a document, loaded from the database on first use.
+
+    The first socket also subscribes the process to the document's ``group`` — before loading,
+    so an update another process sends meanwhile is not missed (applying it twice is a no-op).
+    """
     shared = _open.get(document_id)
     if shared is None:
         shared = _open[document_id] = SharedDocument(document_id)
         shared.sockets += 1
         try:
+            shared.channel = await layer.new_channel(prefix="yjs.")
+            await layer.group_add(group, shared.channel)
+            shared.group, shared.layer = group, layer
+            shared.listener = asyncio.create_task(shared.listen(layer))
             state = await database_sync_to_async(documents.document_state)(document_id=document_id)
             shared.apply(state)
         except BaseException as error:
@@ -286,7 +329,10 @@ async def release(shared: SharedDocument) -> None:
         return
     if _open.get(shared.document_id) is shared:
         del _open[shared.document_id]
-    if shared.writer is not None:
-        shared.writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await shared.writer
+    for task in (shared.writer, shared.listener):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if shared.channel and shared.layer is not None:
+        await shared.layer.group_discard(shared.group, shared.channel)
