@@ -1,18 +1,6 @@
-// The playback's user-facing strings: translated by Django (interviews.views.playback_strings)
-// and handed over as a json_script dict, since the CSP allows no inline script. Placeholders
-// are Python's %(name)s; "%%" is a literal "%".
-let strings = {};
-
-export function loadStrings(element) {
-  strings = element ? JSON.parse(element.textContent) : {};
-}
-
-export function t(key, params = {}) {
-  const template = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
-  return template.replace(/%\((\w+)\)s|%%/g, (match, name) =>
-    name === undefined ? "%" : String(params[name] ?? ""),
-  );
-}
+// The playback's user-facing strings come the same way as the room's (a json_script dict
+// translated by Django: interviews.views.playback_strings), so the room's helpers serve both.
+export { loadStrings, t } from "../room/i18n.js";
 
 /** "4:05" or "1:02:03": a span of milliseconds as a clock reads it. */
 export function formatDuration(ms) {
