@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 import factory
 from django.utils import timezone
@@ -117,3 +118,23 @@ class NoteFactory(factory.django.DjangoModelFactory):
     candidate = factory.SubFactory(CandidateFactory)
     body = "SECRET-PRIVATE-NOTE"
     is_private = True
+
+
+def room_with_people(
+    *, organization: Any, interviewer: Any, lead_token: str, candidate_token: str, **interview: Any
+) -> tuple[Interview, Participant, Participant]:
+    """An interview whose room opens now, with an interviewer and the candidate holding known join tokens.
+
+    ``interview`` goes to :class:`InterviewFactory` (e.g. ``candidate__full_name``,
+    ``stage__tools_config``); it starts in five minutes unless ``scheduled_at`` says otherwise.
+    """
+    interview.setdefault("scheduled_at", timezone.now() + timedelta(minutes=5))
+    room = cast(Interview, InterviewFactory(organization=organization, **interview))
+    lead = cast(Participant, ParticipantFactory(interview=room, user=interviewer, token=lead_token))
+    candidate = cast(
+        Participant,
+        ParticipantFactory(
+            interview=room, user=None, candidate=room.candidate, role=Participant.Role.CANDIDATE, token=candidate_token
+        ),
+    )
+    return room, lead, candidate

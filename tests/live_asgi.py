@@ -29,7 +29,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_database_url() -> str:
+def database_url_of_tests() -> str:
     """A ``DATABASE_URL`` naming the database the running tests use (not the configured one)."""
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -62,7 +62,7 @@ def daphne_server(*, redis: bool = False, env: dict[str, str] | None = None) -> 
     port = free_port()
     child_env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_of_tests(),
         "DEBUG": "1",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": f"http://127.0.0.1:{port}",

@@ -17,16 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connections
-from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, WebSocketRoute, expect, sync_playwright
 
-from interviews.factories import InterviewFactory, ParticipantFactory, QuestionFactory
+from interviews.factories import ParticipantFactory, QuestionFactory, room_with_people
 from interviews.models import Interview, InterviewQuestionPlan, Participant
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import Tenant
@@ -68,18 +66,12 @@ class Frames:
 
 @pytest.fixture
 def room(acme: Tenant) -> Room:
-    interview = InterviewFactory(
+    interview, lead, candidate = room_with_people(
         organization=acme.org,
-        scheduled_at=timezone.now() + timedelta(minutes=5),
+        interviewer=acme.users["interviewer"],
+        lead_token=LEAD_TOKEN,
+        candidate_token=CANDIDATE_TOKEN,
         candidate__full_name="Grace Hopper",
-    )
-    lead = ParticipantFactory(interview=interview, user=acme.users["interviewer"], token=LEAD_TOKEN)
-    candidate = ParticipantFactory(
-        interview=interview,
-        user=None,
-        candidate=interview.candidate,
-        role=Participant.Role.CANDIDATE,
-        token=CANDIDATE_TOKEN,
     )
     question = QuestionFactory(
         organization=acme.org, question_text=QUESTION, interviewer_hints=HINT, expected_answer_guide=GUIDE

@@ -15,15 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connections
-from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
-from interviews.factories import InterviewFactory, ParticipantFactory
+from interviews.factories import room_with_people
 from interviews.models import Interview, Participant
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import Tenant
@@ -72,19 +70,13 @@ class Watched:
 
 
 def make_room(acme: Tenant, **tools: bool) -> Room:
-    interview = InterviewFactory(
+    interview, lead, candidate = room_with_people(
         organization=acme.org,
-        scheduled_at=timezone.now() + timedelta(minutes=5),
+        interviewer=acme.users["interviewer"],
+        lead_token=LEAD_TOKEN,
+        candidate_token=CANDIDATE_TOKEN,
         candidate__full_name="Grace Hopper",
         stage__tools_config={"video": True, "editor": True, "whiteboard": True, "chat": True, **tools},
-    )
-    lead = ParticipantFactory(interview=interview, user=acme.users["interviewer"], token=LEAD_TOKEN)
-    candidate = ParticipantFactory(
-        interview=interview,
-        user=None,
-        candidate=interview.candidate,
-        role=Participant.Role.CANDIDATE,
-        token=CANDIDATE_TOKEN,
     )
     return Room(interview=interview, lead=lead, candidate=candidate)
 

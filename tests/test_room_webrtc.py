@@ -16,7 +16,6 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import aioice.ice
@@ -31,12 +30,10 @@ from aiortc import (
 )
 from aiortc.sdp import SessionDescription, candidate_from_sdp, candidate_to_sdp
 from av import AudioFrame, VideoFrame
-from django.utils import timezone
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from interviews.factories import InterviewFactory, ParticipantFactory
-from interviews.models import Participant
+from interviews.factories import room_with_people
 from tests.conftest import Tenant
 from tests.live_asgi import daphne_server
 
@@ -209,24 +206,28 @@ class Peer:
 
 
 def _room(acme: Tenant) -> str:
-    interview = InterviewFactory(
+    interview, _lead, _candidate = room_with_people(
         organization=acme.org,
+        interviewer=acme.users["interviewer"],
+        lead_token=LEAD_TOKEN,
+        candidate_token=CANDIDATE_TOKEN,
         candidate__organization=acme.org,
         candidate__position__organization=acme.org,
-        scheduled_at=timezone.now() + timedelta(minutes=5),
-    )
-    ParticipantFactory(interview=interview, user=acme.users["interviewer"], token=LEAD_TOKEN)
-    ParticipantFactory(
-        interview=interview,
-        user=None,
-        candidate=interview.candidate,
-        role=Participant.Role.CANDIDATE,
-        token=CANDIDATE_TOKEN,
     )
     return str(interview.room_id)
 
 
-async def _call(room_id: str, *, lead_server: str, candidate_server: str, quiet_for: float = 0) -> None:
+@dataclass(frozen=True)
+class CallOutcome:
+    """What each side of the call ended with."""
+
+    lead_saw: set[tuple[int, int]]  # sizes of the video frames the interviewer decoded
+    candidate_saw: set[tuple[int, int]]
+    states: tuple[str, str]  # the two peer connections' states
+    answers: int  # ANSWER frames the candidate received through the room
+
+
+async def _call(room_id: str, *, lead_server: str, candidate_server: str, quiet_for: float = 0) -> CallOutcome:
     """The interviewer joins, the candidate joins and calls; each must see and hear the other.
 
     With ``quiet_for``, the call then goes on for that long without signaling before the candidate
@@ -280,6 +281,12 @@ async def _call(room_id: str, *, lead_server: str, candidate_server: str, quiet_
 
         lead.check_signaling()
         cand.check_signaling()
+        return CallOutcome(
+            lead_saw={(f.width, f.height) for f in lead_video},
+            candidate_saw={(f.width, f.height) for f in cand_video},
+            states=(lead.pc.connectionState, cand.pc.connectionState),
+            answers=cand.relayed_kinds().count("ANSWER"),
+        )
 
 
 @pytest.mark.slow
@@ -287,7 +294,9 @@ async def _call(room_id: str, *, lead_server: str, candidate_server: str, quiet_
 def test_interviewer_and_candidate_see_and_hear_each_other_through_one_server(acme: Tenant) -> None:
     room_id = _room(acme)
     with daphne_server() as server:
-        asyncio.run(_call(room_id, lead_server=server, candidate_server=server))
+        outcome = asyncio.run(_call(room_id, lead_server=server, candidate_server=server))
+    assert (outcome.lead_saw, outcome.candidate_saw) == ({CANDIDATE_VIDEO}, {LEAD_VIDEO})
+    assert outcome.states == ("connected", "connected")
 
 
 @pytest.mark.slow
@@ -296,7 +305,9 @@ def test_interviewer_and_candidate_see_and_hear_each_other_through_one_server(ac
 def test_peers_on_two_servers_sharing_redis_see_and_hear_each_other(acme: Tenant) -> None:
     room_id = _room(acme)
     with daphne_server(redis=True) as first, daphne_server(redis=True) as second:
-        asyncio.run(_call(room_id, lead_server=first, candidate_server=second))
+        outcome = asyncio.run(_call(room_id, lead_server=first, candidate_server=second))
+    assert (outcome.lead_saw, outcome.candidate_saw) == ({CANDIDATE_VIDEO}, {LEAD_VIDEO})
+    assert outcome.states == ("connected", "connected")
 
 
 @pytest.mark.slow
@@ -305,4 +316,7 @@ def test_peers_on_two_servers_sharing_redis_see_and_hear_each_other(acme: Tenant
 def test_a_call_on_two_servers_can_renegotiate_after_a_quiet_spell(acme: Tenant) -> None:
     room_id = _room(acme)
     with daphne_server(redis=True) as first, daphne_server(redis=True) as second:
-        asyncio.run(_call(room_id, lead_server=first, candidate_server=second, quiet_for=QUIET_SPELL))
+        outcome = asyncio.run(_call(room_id, lead_server=first, candidate_server=second, quiet_for=QUIET_SPELL))
+    # the renegotiation after the quiet spell was answered through the room
+    assert outcome.answers == 2
+    assert outcome.states == ("connected", "connected")

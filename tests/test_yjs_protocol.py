@@ -11,14 +11,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 from pycrdt import Map
 
-from interviews.factories import InterviewFactory, ParticipantFactory
+from interviews.factories import room_with_people
 from interviews.models import DocumentUpdate, Interview, Participant, RoomDocument
 from interviews.realtime import yjs
 from interviews.services import documents
@@ -45,15 +44,13 @@ class Room:
 def _room(
     acme: Tenant, *, tools: dict[str, bool] | None = None, lead_token: str = LEAD, cand_token: str = CANDIDATE
 ) -> Room:
-    interview = InterviewFactory(
+    interview, lead, candidate = room_with_people(
         organization=acme.org,
-        scheduled_at=timezone.now() + timedelta(minutes=5),
+        interviewer=acme.users["interviewer"],
+        lead_token=lead_token,
+        candidate_token=cand_token,
         candidate__full_name="Ada Lovelace",
         **({"stage__tools_config": tools} if tools else {}),
-    )
-    lead = ParticipantFactory(interview=interview, user=acme.users["interviewer"], token=lead_token)
-    candidate = ParticipantFactory(
-        interview=interview, user=None, candidate=interview.candidate, role=Participant.Role.CANDIDATE, token=cand_token
     )
     return Room(interview=interview, room_id=str(interview.room_id), lead=lead, candidate=candidate)
 
