@@ -60,6 +60,7 @@ class DsaConfig:
     problems: list[int] = field(default_factory=list)
     timeLimitMinutes: int = 60
     languages: list[str] = field(default_factory=lambda: list(LANGUAGES))
+    maxSubmissions: int = 20
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def parse_dsa_config(value: Any) -> DsaConfig:
         return DsaConfig()
     if not isinstance(value, dict):
         raise ValidationError(_("dsaConfig must be an object."))
-    known = {"proctoringEnabled", "problems", "timeLimitMinutes", "languages"}
+    known = {"proctoringEnabled", "problems", "timeLimitMinutes", "languages", "maxSubmissions"}
     unknown = sorted(set(value) - known)
     if unknown:
         raise ValidationError(_("Unknown dsaConfig keys: %(names)s.") % {"names": ", ".join(unknown)})
@@ -121,8 +122,15 @@ def parse_dsa_config(value: Any) -> DsaConfig:
         raise ValidationError(
             _("dsaConfig.languages must be a non-empty list of: %(known)s.") % {"known": ", ".join(LANGUAGES)}
         )
+    max_submissions = value.get("maxSubmissions", 20)
+    if not isinstance(max_submissions, int) or isinstance(max_submissions, bool) or not 1 <= max_submissions <= 200:
+        raise ValidationError(_("dsaConfig.maxSubmissions must be a whole number from 1 to 200."))
     return DsaConfig(
-        proctoringEnabled=proctoring, problems=list(problems), timeLimitMinutes=minutes, languages=list(languages)
+        proctoringEnabled=proctoring,
+        problems=list(problems),
+        timeLimitMinutes=minutes,
+        languages=list(languages),
+        maxSubmissions=max_submissions,
     )
 
 

@@ -292,6 +292,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Proctoring snapshots and other files only authorised views may stream: outside MEDIA_ROOT,
+    # so no static or media route can ever serve them.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")), "base_url": None},
+    },
 }
 WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -330,6 +336,19 @@ YJS_MAX_FRAME_BYTES = env.int("YJS_MAX_FRAME_BYTES", default=1000 * 1024)  # dap
 YJS_RATE_PER_SECOND = env.float("YJS_RATE_PER_SECOND", default=200.0)
 YJS_RATE_BURST = env.int("YJS_RATE_BURST", default=400)
 YJS_SNAPSHOT_EVERY = env.int("YJS_SNAPSHOT_EVERY", default=200)
+
+# Code execution (DESIGN.md §4.5): "local" runs the bubblewrap sandbox in this process's pool;
+# "piston" sends runs to EXECUTOR_URL (any Piston v2 compatible server, this project's included).
+EXECUTION_BACKEND = env.str("EXECUTION_BACKEND", default="piston" if env.str("EXECUTOR_URL", default="") else "local")
+EXECUTOR_URL = env.str("EXECUTOR_URL", default="")
+EXECUTION_MAX_CONCURRENCY = env.int("EXECUTION_MAX_CONCURRENCY", default=4)
+EXECUTION_CACHE_SECONDS = env.int("EXECUTION_CACHE_SECONDS", default=3600)
+# Throttles, as "<count>/<seconds>": per participant/token and per organization.
+EXECUTION_RATE_PER_PARTICIPANT = env.str("EXECUTION_RATE_PER_PARTICIPANT", default="20/60")
+EXECUTION_RATE_PER_ORGANIZATION = env.str("EXECUTION_RATE_PER_ORGANIZATION", default="600/60")
+DSA_MAX_SUBMISSIONS_DEFAULT = env.int("DSA_MAX_SUBMISSIONS_DEFAULT", default=20)
+DSA_SNAPSHOT_INTERVAL_SECONDS = env.int("DSA_SNAPSHOT_INTERVAL_SECONDS", default=30)
+PLAGIARISM_FLAG_THRESHOLD = env.float("PLAGIARISM_FLAG_THRESHOLD", default=0.6)
 
 # --- security ---------------------------------------------------------------------------
 # Secure by default whenever DEBUG is off; each switch can still be turned off from the env

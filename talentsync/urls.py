@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     path("members/", accounts_api.MemberListView.as_view(), name="api-members"),
     path("", include("interviews.api.urls")),
+    path("", include("assessments.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
+    # The executor's Piston v2 API (DESIGN §4.5) and the DSA token-link session (§4.3).
+    path("api/v2/", include("assessments.piston_urls")),
+    path("", include("assessments.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Split view: the page's start-up script is a separate file, so it runs under script-src 'self'.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

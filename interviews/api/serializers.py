@@ -78,6 +78,7 @@ class DsaConfigSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.IntegerField())
     timeLimitMinutes = serializers.IntegerField()
     languages = serializers.ListField(child=serializers.CharField())
+    maxSubmissions = serializers.IntegerField()
 
 
 class StageSerializer(serializers.ModelSerializer):

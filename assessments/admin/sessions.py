@@ -1,0 +1,1 @@
+"""DSA sessions, submissions, proctoring, integrity and plagiarism in the admin."""

@@ -1,0 +1,5 @@
+"""Placeholder: routes being built."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
