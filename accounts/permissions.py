@@ -50,11 +50,17 @@ _HIRING = _crud(
     "participant",
     "interviewquestion",
 ) | {"interviews.view_scorecard", "interviews.view_private_note"}
+# Coding problems are run like the question bank; what candidates did in assessments is read-only
+# evidence (sessions, submissions, runs, snapshots, integrity events, plagiarism matches).
+_HIRING |= _crud("assessments", "problem", "testcase") | {
+    f"assessments.view_{model}"
+    for model in ("dsasession", "submission", "coderun", "proctoringsnapshot", "integrityevent", "plagiarismmatch")
+}
 _ADMIN_ONLY |= {"accounts.view_apikey", "accounts.add_apikey", "accounts.change_apikey"}
 
 # Interviewers read the question bank; everything else they reach is decided per interview
 # (see interviews.permissions): the interviews they take part in, their own scorecards.
-_INTERVIEWER = {"interviews.view_interviewquestion"}
+_INTERVIEWER = {"interviews.view_interviewquestion", "assessments.view_problem"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(_RECRUITER | _ADMIN_ONLY | _HIRING),

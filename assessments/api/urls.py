@@ -1,5 +1,12 @@
-"""Placeholder: routes being built."""
+"""Routes of the assessments API under ``/api/v1/``."""
 
-from django.urls import URLPattern, URLResolver
+from __future__ import annotations
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from rest_framework.routers import SimpleRouter
+
+from assessments.api import views
+
+router = SimpleRouter(trailing_slash=True)
+router.register("problems", views.ProblemViewSet, basename="api-problem")
+
+urlpatterns = router.urls

@@ -282,9 +282,12 @@ class ParticipantSerializer(serializers.ModelSerializer):
 
 class ParticipantWithLinkSerializer(ParticipantSerializer):
     joinLink = serializers.SerializerMethodField(help_text=_("Shown once, in the answer that creates the interview."))
+    dsaLink = serializers.SerializerMethodField(
+        help_text=_("The candidate's async coding assessment link (technical_dsa stages only; shown once).")
+    )
 
     class Meta(ParticipantSerializer.Meta):
-        fields = (*ParticipantSerializer.Meta.fields, "joinLink")
+        fields = (*ParticipantSerializer.Meta.fields, "joinLink", "dsaLink")
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -292,6 +295,18 @@ class ParticipantWithLinkSerializer(ParticipantSerializer):
         from interviews.services import join_url
 
         return join_url(self.context["join_tokens"][participant.pk])
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_dsaLink(self, participant: Participant) -> str | None:
+        from interviews.services.interviews import dsa_url
+        from interviews.stage_config import StageType
+
+        if (
+            participant.role != Participant.Role.CANDIDATE
+            or participant.interview.stage.stage_type != StageType.TECHNICAL_DSA
+        ):
+            return None
+        return dsa_url(self.context["join_tokens"][participant.pk])
 
 
 class PlannedQuestionSerializer(serializers.ModelSerializer):

@@ -38,6 +38,11 @@ def join_url(token: str) -> str:
     return settings.SITE_URL + reverse("interview_join", kwargs={"token": token})
 
 
+def dsa_url(token: str) -> str:
+    """The candidate's async coding assessment link (DESIGN §4.3): same token, ``/v1/dsa/<token>/``."""
+    return settings.SITE_URL + reverse("dsa_page", kwargs={"token": token})
+
+
 def _link_expiry(interview: Interview) -> datetime:
     return interview.ends_at + LINK_GRACE
 

@@ -81,6 +81,7 @@ def stage_add(
     fields = {k: v for k, v in spec.items() if k != "question_ids"}
     stage = PipelineStage(pipeline=pipeline, order=order, **fields)
     stage.full_clean()
+    _check_stage_problems(stage)
     stage.save()
     for position, question in enumerate(_org_questions(pipeline.organization, question_ids)):
         StageQuestion.objects.create(stage=stage, question=question, order=position)
@@ -123,6 +124,7 @@ def stage_update(
     for field, value in data.items():
         setattr(stage, field, value)
     stage.full_clean()
+    _check_stage_problems(stage)
     stage.save()
     if question_ids is not None and _stage_questions_replace(stage, question_ids):
         changed.append("questions")
@@ -177,6 +179,16 @@ def _stage_questions_replace(stage: PipelineStage, question_ids: list[int]) -> b
         [StageQuestion(stage=stage, question=q, order=i) for i, q in enumerate(questions)]
     )
     return True
+
+
+def _check_stage_problems(stage: PipelineStage) -> None:
+    """``dsaConfig.problems`` must name problems of the stage's organization (ids of others look unknown)."""
+    from assessments.selectors import problem_ids_unknown
+
+    ids = list((stage.dsa_config or {}).get("problems", []))
+    unknown = problem_ids_unknown(organization=stage.pipeline.organization, ids=ids) if ids else []
+    if unknown:
+        raise ValidationError({"dsa_config": _("Unknown problems: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}})
 
 
 def _refuse_unknown(data: dict[str, Any], editable: set[str] | frozenset[str]) -> None:
