@@ -4,6 +4,7 @@ proctoring snapshots, integrity events and plagiarism matches."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -110,7 +111,7 @@ class DsaSession(TimeStamped):
     def organization(self) -> Organization:
         return self.interview.organization
 
-    def is_over(self, now: timezone.datetime | None = None) -> bool:
+    def is_over(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.finished_at is not None or (self.deadline is not None and now >= self.deadline)
 
