@@ -1,5 +1,12 @@
-"""Placeholder: routes being built."""
+"""The executor's Piston v2 API, mounted at ``/api/v2/`` (with or without a trailing slash)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from assessments import piston_views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("runtimes", piston_views.runtimes, name="piston-runtimes"),
+    path("runtimes/", piston_views.runtimes),
+    path("execute", piston_views.execute, name="piston-execute"),
+    path("execute/", piston_views.execute),
+]

@@ -336,6 +336,10 @@ YJS_MAX_FRAME_BYTES = env.int("YJS_MAX_FRAME_BYTES", default=1000 * 1024)  # dap
 YJS_RATE_PER_SECOND = env.float("YJS_RATE_PER_SECOND", default=200.0)
 YJS_RATE_BURST = env.int("YJS_RATE_BURST", default=400)
 YJS_SNAPSHOT_EVERY = env.int("YJS_SNAPSHOT_EVERY", default=200)
+# The room's Run button: a program may wait for stdin typed in the panel, hence a long wall
+# clock; its CPU time is limited as usual.
+ROOM_RUN_CPU_MS = env.int("ROOM_RUN_CPU_MS", default=5000)
+ROOM_RUN_WALL_MS = env.int("ROOM_RUN_WALL_MS", default=60000)
 
 # Code execution (DESIGN.md §4.5): "local" runs the bubblewrap sandbox in this process's pool;
 # "piston" sends runs to EXECUTOR_URL (any Piston v2 compatible server, this project's included).
@@ -343,9 +347,16 @@ EXECUTION_BACKEND = env.str("EXECUTION_BACKEND", default="piston" if env.str("EX
 EXECUTOR_URL = env.str("EXECUTOR_URL", default="")
 EXECUTION_MAX_CONCURRENCY = env.int("EXECUTION_MAX_CONCURRENCY", default=4)
 EXECUTION_CACHE_SECONDS = env.int("EXECUTION_CACHE_SECONDS", default=3600)
-# Throttles, as "<count>/<seconds>": per participant/token and per organization.
+# A run waiting longer than this for a slot of the pool answers SANDBOX_ERROR ("busy, try again").
+EXECUTION_QUEUE_TIMEOUT_SECONDS = env.float("EXECUTION_QUEUE_TIMEOUT_SECONDS", default=60.0)
+# Service-to-service secret: the executor's Piston API accepts "Authorization: Bearer <it>", and the
+# "piston" backend sends it. Empty disables bearer access (org API keys still work).
+EXECUTOR_API_TOKEN = env.str("EXECUTOR_API_TOKEN", default="")
+# Throttles, as "<count>/<seconds>" (empty = off): per participant/token, per organization, and per
+# org API key on the Piston API.
 EXECUTION_RATE_PER_PARTICIPANT = env.str("EXECUTION_RATE_PER_PARTICIPANT", default="20/60")
 EXECUTION_RATE_PER_ORGANIZATION = env.str("EXECUTION_RATE_PER_ORGANIZATION", default="600/60")
+EXECUTION_RATE_PER_API_KEY = env.str("EXECUTION_RATE_PER_API_KEY", default="300/60")
 DSA_MAX_SUBMISSIONS_DEFAULT = env.int("DSA_MAX_SUBMISSIONS_DEFAULT", default=20)
 DSA_SNAPSHOT_INTERVAL_SECONDS = env.int("DSA_SNAPSHOT_INTERVAL_SECONDS", default=30)
 PLAGIARISM_FLAG_THRESHOLD = env.float("PLAGIARISM_FLAG_THRESHOLD", default=0.6)
