@@ -27,7 +27,7 @@ node_modules/.installed: package.json package-lock.json | sysdeps
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-static/dist/app.js static/dist/room.js &: node_modules/.installed package.json scripts/copy-excalidraw-assets.mjs $(shell find static/src -type f)
+static/dist/app.js static/dist/room.js static/dist/dsa.js &: node_modules/.installed package.json scripts/copy-excalidraw-assets.mjs $(shell find static/src -type f)
 	npm run --silent build
 
 frontend: static/dist/app.js

@@ -68,7 +68,16 @@ def current_organization(request: HttpRequest) -> Organization | None:
     return membership.organization if membership is not None else None
 
 
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/healthz", "/readyz", "/invitations/", "/join/")
+MFA_EXEMPT_PREFIXES = (
+    "/accounts/",
+    "/static/",
+    "/media/",
+    "/healthz",
+    "/readyz",
+    "/invitations/",
+    "/join/",
+    "/v1/dsa/",
+)
 
 
 class RequireMfaMiddleware:
