@@ -16,13 +16,16 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from assessments.services import live_runs
 from interviews import events
 from interviews.models import Participant
 from interviews.realtime import yjs
 from interviews.realtime.limits import FloodGuard
+from interviews.realtime.runs import LiveRun
 from interviews.services import documents, rooms
 from interviews.services.rooms import RoomRefused
 from talentsync.errors import ApplicationError
@@ -74,6 +77,7 @@ class RoomConsumer(RealtimeConsumer):
     leaving: bool = False
     room_is_closed: bool = False
     heartbeat: asyncio.Task[None] | None = None
+    live_run: LiveRun | None = None
 
     # --- connection --------------------------------------------------------------------
     async def connect(self) -> None:
@@ -102,6 +106,8 @@ class RoomConsumer(RealtimeConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self._stop_heartbeat()
+        if self.live_run is not None and not self.live_run.done.is_set():
+            await self.live_run.stop()  # nobody would see its output, nor be able to stop it
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.joined:
@@ -175,6 +181,11 @@ class RoomConsumer(RealtimeConsumer):
             events.PING: self.on_ping,
             events.EDITOR_STATE: self.on_editor_state,
             events.GUESS_LANGUAGE: self.on_guess_language,
+            events.RUN_CODE: self.on_run_code,
+            events.RUN_STDIN: self.on_run_stdin,
+            events.RUN_STOP: self.on_run_stop,
+            events.RUN_TESTS: self.on_run_tests,
+            events.RUN_HISTORY: self.on_run_history,
         }
 
     async def on_join(self, payload: dict[str, Any]) -> None:
@@ -185,7 +196,10 @@ class RoomConsumer(RealtimeConsumer):
         if not isinstance(info, dict):
             raise RoomRefused(_("userInfo must be an object."), code="bad_frame")
         # Listen before reading who is there, so nobody who joins in between is missed.
-        for group in (events.room_group(self.room_id), events.peer_group(self.room_id, self.peer)):
+        groups = [events.room_group(self.room_id), events.peer_group(self.room_id, self.peer)]
+        if self.may_lead:
+            groups.append(events.leads_group(self.room_id))
+        for group in groups:
             if group not in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.append(group)
@@ -290,6 +304,91 @@ class RoomConsumer(RealtimeConsumer):
             code=payload.get("code")
         )
         await self.send_event(events.LANGUAGE_GUESS, {"language": language})
+
+    # --- the Run button ------------------------------------------------------------------
+    def _run_lock(self) -> str:
+        return f"room-run:{self.room_id.hex}"
+
+    async def on_run_code(self, payload: dict[str, Any]) -> None:
+        run = await database_sync_to_async(live_runs.room_run_prepare)(
+            participant=self.participant,
+            language=payload.get("language"),
+            code=payload.get("code"),
+            stdin=payload.get("stdin", ""),
+        )
+        run_id = uuid.uuid4().hex
+        # One program at a time per room, whichever process its participants are on: the panel
+        # is shared. The lock outlives a crashed owner by at most the wall clock.
+        lock_seconds = run.request.limits.wall_ms // 1000 + run.request.limits.compile_wall_ms // 1000 + 30
+        if not await database_sync_to_async(cache.add, thread_sensitive=False)(self._run_lock(), run_id, lock_seconds):
+            raise RoomRefused(_("A program is already running in this room; stop it first."), code="run_busy")
+        self.live_run = LiveRun(
+            run_id=run_id, run=run, broadcast=self._broadcast_run, release=lambda: self._release_run_lock(run_id)
+        )
+        await self._to_room(
+            events.RUN_STARTED,
+            {"runId": run_id, "language": run.request.language, "fromId": self.peer},
+            exclude_self=False,
+        )
+        self.live_run.start()
+
+    async def _release_run_lock(self, run_id: str) -> None:
+        held = await database_sync_to_async(cache.get, thread_sensitive=False)(self._run_lock())
+        if held == run_id:
+            await database_sync_to_async(cache.delete, thread_sensitive=False)(self._run_lock())
+
+    async def _broadcast_run(self, kind: str, payload: dict[str, Any]) -> None:
+        await self._to_room(kind, payload, exclude_self=False)
+
+    def _run_id(self, payload: dict[str, Any]) -> str:
+        run_id = payload.get("runId")
+        if not isinstance(run_id, str) or len(run_id) != 32:
+            raise RoomRefused(_("runId must name the running program."), code="bad_frame")
+        return run_id
+
+    async def on_run_stdin(self, payload: dict[str, Any]) -> None:
+        run_id = self._run_id(payload)
+        text, eof = payload.get("text", ""), payload.get("eof") is True
+        if not isinstance(text, str) or len(text) > 16 * 1024:
+            raise RoomRefused(_("text must be at most 16 KiB of text."), code="bad_frame")
+        await database_sync_to_async(live_runs.room_stdin_check)(participant=self.participant)
+        message = {"type": "run.input", "runId": run_id, "text": text, "eof": eof}
+        await self.channel_layer.group_send(events.room_group(self.room_id), message)
+
+    async def on_run_stop(self, payload: dict[str, Any]) -> None:
+        run_id = self._run_id(payload)
+        await database_sync_to_async(live_runs.room_stdin_check)(participant=self.participant)
+        await self.channel_layer.group_send(events.room_group(self.room_id), {"type": "run.stop", "runId": run_id})
+
+    async def run_input(self, message: dict[str, Any]) -> None:
+        live = self.live_run
+        if live is not None and live.run_id == message.get("runId"):
+            await live.write_stdin(str(message.get("text", "")), eof=message.get("eof") is True)
+
+    async def run_stop(self, message: dict[str, Any]) -> None:
+        live = self.live_run
+        if live is not None and live.run_id == message.get("runId"):
+            await live.stop()
+
+    async def on_run_tests(self, payload: dict[str, Any]) -> None:
+        if not self.may_lead:  # refused before any database or sandbox work
+            raise RoomRefused(_("Only interviewers run the code against the test cases."), code="forbidden")
+        result = await database_sync_to_async(live_runs.room_tests_run, thread_sensitive=False)(
+            participant=self.participant,
+            problem_id=payload.get("problemId"),
+            language=payload.get("language"),
+            code=payload.get("code"),
+        )
+        await self.channel_layer.group_send(
+            events.leads_group(self.room_id),
+            {"type": "room.event", "event": events.RUN_TESTS_RESULT, "payload": {**result, "fromId": self.peer}},
+        )
+
+    async def on_run_history(self, payload: dict[str, Any]) -> None:
+        if not self.may_lead:
+            raise RoomRefused(_("Only interviewers see the run history."), code="forbidden")
+        history = await database_sync_to_async(live_runs.room_history)(participant=self.participant)
+        await self.send_event(events.RUN_HISTORY, history)
 
     # --- events from the channel layer ---------------------------------------------------
     async def room_event(self, message: dict[str, Any]) -> None:

@@ -33,6 +33,17 @@ PONG = "PONG"
 EDITOR_STATE = "EDITOR_STATE"  # the shared editor's language, lock and run switch
 GUESS_LANGUAGE = "GUESS_LANGUAGE"  # to the server: which language is this pasted snippet?
 LANGUAGE_GUESS = "LANGUAGE_GUESS"  # its answer, to the sender only
+# The Run button (docs/execution.md): a program's output streams to everyone in the room, and
+# anyone but an observer may type into its stdin. Test-case runs go to the interviewers only.
+RUN_CODE = "RUN_CODE"  # to the server: {language, code, stdin?}
+RUN_STDIN = "RUN_STDIN"  # to the server: {runId, text?, eof?}
+RUN_STOP = "RUN_STOP"  # to the server: {runId}
+RUN_STARTED = "RUN_STARTED"  # to the room: {runId, language, fromId}
+RUN_OUTPUT = "RUN_OUTPUT"  # to the room: {runId, chunks: [{stream: stdout|stderr|stdin, text}]}
+RUN_FINISHED = "RUN_FINISHED"  # to the room: {runId, verdict, message, exitCode, wallMs, ...}
+RUN_TESTS = "RUN_TESTS"  # to the server (interviewers): {problemId?, language, code}
+RUN_TESTS_RESULT = "RUN_TESTS_RESULT"  # to the interviewers: every case, hidden ones included
+RUN_HISTORY = "RUN_HISTORY"  # to the server (interviewers): {} → the same name back with the history
 
 RELAYED_TO_TARGET = (OFFER, ANSWER, ICE_CANDIDATE)
 
@@ -79,6 +90,11 @@ def room_group(room_id: uuid.UUID | str) -> str:
 def peer_group(room_id: uuid.UUID | str, peer_id: uuid.UUID | str) -> str:
     """The group of one peer *inside one room*: a peer id alone never reaches another room."""
     return f"{room_group(room_id)}.peer.{uuid.UUID(str(peer_id)).hex}"
+
+
+def leads_group(room_id: uuid.UUID | str) -> str:
+    """The group of the sockets of a room's interviewers (and staff): hidden test results go here."""
+    return f"{room_group(room_id)}.leads"
 
 
 def document_group(room_id: uuid.UUID | str, name: str) -> str:

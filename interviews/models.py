@@ -274,6 +274,17 @@ class InterviewQuestion(TimeStamped):
     difficulty = models.CharField(_("difficulty"), max_length=10, choices=Difficulty.choices, default=Difficulty.MEDIUM)
     tags = models.ManyToManyField(Tag, blank=True, related_name="questions", verbose_name=_("tags"))
     follow_up_questions = models.JSONField(_("follow-up questions"), default=list, blank=True)
+    # A coding question names its problem: in the live room the interviewer can then run the
+    # candidate's code against the problem's test cases, hidden ones included.
+    problem = models.ForeignKey(
+        "assessments.Problem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions",
+        verbose_name=_("coding problem"),
+        help_text=_("Lets the interviewer run the candidate's code against this problem's test cases."),
+    )
 
     objects = OrgQuerySet.as_manager()
 
@@ -293,6 +304,8 @@ class InterviewQuestion(TimeStamped):
             or len(follow) > 20
         ):
             raise ValidationError({"follow_up_questions": _("Follow-up questions must be a list of up to 20 texts.")})
+        if self.problem is not None and self.problem.organization_id != self.organization_id:
+            raise ValidationError({"problem": _("Choose a problem of this organization.")})
 
 
 class StageQuestion(models.Model):

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.middleware import current_membership
 from accounts.models import Membership, Organization, Role, User
+from assessments.services.live_runs import room_problems
 from interviews.forms import ScorecardForm
 from interviews.models import ChatMessage, DocumentUpdate, Interview, Participant, RoomDocument, Scorecard
 from interviews.permissions import can_view_interview, can_write_scorecard
@@ -233,7 +234,32 @@ def playback_strings() -> dict[str, str]:
         "load_failed": _("The playback could not be rebuilt (%(error)s)."),
         "name_role": _("%(name)s (%(role)s)"),
         "former_participant": _("A former participant"),
+        "run": _("Code run at %(time)s: %(verdict)s"),
+        "run_tests": _("Test-case run at %(time)s: %(passed)s of %(total)s passed"),
+        "no_run_yet": _("No code has been run yet at this moment."),
     }
+
+
+def _playback_runs(interview: Interview, start: Any) -> list[dict[str, Any]]:
+    """The interview's code runs on the playback timeline (ms from the first update)."""
+    from assessments.models import CodeRun
+
+    runs = CodeRun.objects.filter(interview=interview).order_by("created_at", "pk")
+    return [
+        {
+            "at": max(0, (run.created_at - start) // timedelta(milliseconds=1)),
+            "tests": run.source == CodeRun.Source.ROOM_TESTS,
+            "language": run.language,
+            "verdict": run.verdict,
+            "passed": run.passed,
+            "total": run.total,
+            # interviewers and staff see playback: hidden results are theirs to see, but the
+            # timeline needs no more than the figures and the program's own output
+            "stdout": run.stdout[:4000],
+            "stderr": run.stderr[:2000],
+        }
+        for run in runs
+    ]
 
 
 def _playback_log(document: RoomDocument, history: list[DocumentUpdate], *, time_zone: ZoneInfo) -> dict[str, Any]:
@@ -273,6 +299,7 @@ def _playback_log(document: RoomDocument, history: list[DocumentUpdate], *, time
             ]
             for row in history
         ],
+        "runs": _playback_runs(document.interview, start),
     }
 
 
@@ -397,6 +424,8 @@ def _room(
         "peerId": rooms.peer_id(participant),
         "maxParticipants": settings.ROOM_MAX_PARTICIPANTS,
         "pingSeconds": 20,
+        # the problems the interviewers may run the code against (their cases include hidden ones)
+        "problems": room_problems(interview=interview) if may_lead and tools.get("editor") else [],
     }
     return render(
         request,

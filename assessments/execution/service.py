@@ -239,11 +239,20 @@ def execute(
     return result
 
 
-def start_interactive(request: RunRequest, *, on_output: OutputCallback) -> InteractiveRun:
-    """Start a program with a live stdin (the room's REPL-like panel); always the local sandbox."""
+@cache
+def _interactive_sandbox() -> Any:
     from assessments.execution.sandbox import LocalSandbox
 
-    return LocalSandbox().start_interactive(_checked(request), on_output=on_output)
+    return LocalSandbox()
+
+
+def start_interactive(request: RunRequest, *, on_output: OutputCallback) -> InteractiveRun:
+    """Start a program with a live stdin (the room's REPL-like panel); always the local sandbox.
+
+    It takes no pool slot: such a program mostly waits for people to type, and the room allows
+    one at a time, throttled per participant and organization (assessments.services.live_runs).
+    """
+    return _interactive_sandbox().start_interactive(_checked(request), on_output=on_output)
 
 
 # --- throttles ----------------------------------------------------------------------------

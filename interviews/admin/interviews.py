@@ -144,6 +144,10 @@ class InterviewAdmin(HiringAdmin):
             )
         editable = ("start", "time_zone", "duration_minutes") if obj.status == Interview.Status.SCHEDULED else ()
         code = ((_("Code editor"), {"fields": ("code_playback",)}),) if interview_has_code(interview=obj) else ()
+        if obj.code_runs.exists():
+            code = (*code, (_("Code runs"), {"fields": ("code_run_history",)}))
+        if hasattr(obj, "dsa_session"):
+            code = (*code, (_("Coding assessment"), {"fields": ("dsa_assessment",)}))
         return (
             (None, {"fields": ("candidate", "position", "stage", "status")}),
             (_("Time"), {"fields": ("starts_local", *editable)}),
@@ -154,7 +158,68 @@ class InterviewAdmin(HiringAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ()
-        return (*self.change_readonly, "starts_local", "code_playback")
+        return (*self.change_readonly, "starts_local", "code_playback", "code_run_history", "dsa_assessment")
+
+    @admin.display(description=_("assessment"))
+    def dsa_assessment(self, obj: Interview) -> str:
+        submissions = obj.stage_data.get("dsaSubmissions", []) if isinstance(obj.stage_data, dict) else []
+        scores = [s.get("score", 0) for s in submissions if isinstance(s, dict)]
+        best = format_html(" · {} {}%", _("best score"), max(scores)) if scores else ""
+        url = reverse("admin:assessments_dsasession_change", args=[obj.dsa_session.pk])
+        return format_html(
+            '<a href="{}">{}</a> · {} {}{}',
+            url,
+            _("Submissions, integrity and snapshots"),
+            len(submissions),
+            _("submissions"),
+            best,
+        )
+
+    @admin.display(description=_("run history"))
+    def code_run_history(self, obj: Interview) -> str:
+        """Test-case runs per problem (pass counts over time, first all green, regressions), then
+        the latest room runs: what the interviewers saw during the interview."""
+        from assessments.models import CodeRun
+        from assessments.services.live_runs import run_history
+
+        parts = []
+        for line in run_history(interview=obj):
+            points = format_html_join(
+                ", ",
+                '<span class="{}">{}/{}</span>',
+                (("ts-regression" if p["regression"] else "", p["passed"], p["total"]) for p in line["points"]),
+            )
+            green = line["firstAllGreenAt"] or _("never")
+            parts.append(
+                format_html(
+                    "<p><strong>{}</strong>: {} · {} {} · {} {}</p>",
+                    line["title"],
+                    points,
+                    _("first all green:"),
+                    green,
+                    line["regressions"],
+                    _("regressions"),
+                )
+            )
+        room_runs = obj.code_runs.filter(source=CodeRun.Source.ROOM).order_by("-created_at")[:20]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td></tr>",
+            ((r.created_at.strftime("%H:%M:%S"), r.language, r.verdict, r.wall_ms) for r in room_runs),
+        )
+        table = (
+            format_html(
+                "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+                _("time (UTC)"),
+                _("language"),
+                _("verdict"),
+                _("wall clock"),
+                rows,
+            )
+            if room_runs
+            else ""
+        )
+        return format_html("{}{}", format_html_join("", "{}", ((p,) for p in parts)), table)
 
     @admin.display(description=_("code playback"))
     def code_playback(self, obj: Interview) -> str:

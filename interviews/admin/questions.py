@@ -70,6 +70,7 @@ class QuestionForm(OrgForm):
             "interviewer_hints",
             "expected_answer_guide",
             "follow_up_questions",
+            "problem",
         )
         help_texts = {"follow_up_questions": _('A JSON list of texts, e.g. ["What about duplicates?"].')}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -332,6 +333,11 @@ class InterviewSerializer(serializers.ModelSerializer):
     roomId = serializers.UUIDField(source="room_id", read_only=True)
     participants = ParticipantSerializer(many=True, read_only=True)
     questionPlan = PlannedQuestionSerializer(source="plan", many=True, read_only=True)
+    stageData = serializers.JSONField(
+        source="stage_data",
+        read_only=True,
+        help_text=gettext_lazy("Stage results, e.g. dsaSubmissions[] with each score; for admins and recruiters only."),
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
 
@@ -349,6 +355,7 @@ class InterviewSerializer(serializers.ModelSerializer):
             "roomId",
             "participants",
             "questionPlan",
+            "stageData",
             "createdAt",
             "updatedAt",
         )
@@ -356,6 +363,9 @@ class InterviewSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Interview) -> dict[str, Any]:
         data = super().to_representation(instance)
+        if not self.context.get("is_hiring_staff", False):
+            # assessment scores are for hiring staff: never an interviewer's or candidate's view
+            data.pop("stageData", None)
         if not self._shows_material(instance):
             for item in data["questionPlan"]:
                 item.pop("interviewerHints", None)

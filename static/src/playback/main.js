@@ -27,6 +27,8 @@ class Player {
     this.log = log;
     this.replay = replay;
     this.changes = this.replay.changes();
+    // a run after the last keystroke shows at the end of the timeline
+    this.runs = (log.runs || []).map((run) => ({ ...run, at: Math.min(run.at, replay.duration) }));
     this.now = 0;
     this.speed = 1; // the checked speed radio's, in bind()
     this.playing = false;
@@ -102,7 +104,8 @@ class Player {
   renderMarks(list) {
     const duration = this.replay.duration || 1;
     const at = (ms) => `${(100 * ms) / duration}%`;
-    const marks = this.replay.marks();
+    const runs = this.runs.map((run) => ({ kind: "run", ...run }));
+    const marks = [...this.replay.marks(), ...runs].sort((a, b) => a.at - b.at);
     list.replaceChildren();
     for (const mark of marks) {
       const item = document.createElement("li");
@@ -112,7 +115,12 @@ class Player {
       let label;
       // positions go through the CSSOM: the markup carries no style attributes
       item.style.setProperty("--at", at(mark.at));
-      if (mark.kind === "paste") {
+      if (mark.kind === "run") {
+        label = mark.tests
+          ? t("run_tests", { time, passed: mark.passed, total: mark.total })
+          : t("run", { time, verdict: mark.verdict });
+        item.className = "playback-mark playback-mark-run";
+      } else if (mark.kind === "paste") {
         label = t("paste", { name: this.authorName(mark.author), time, n: mark.chars });
         item.className = "playback-mark playback-mark-paste";
       } else {
@@ -145,6 +153,26 @@ class Player {
     this.slider.value = String(this.now);
     this.slider.style.setProperty("--progress", `${(100 * this.now) / (this.replay.duration || 1)}%`);
     this.render();
+    this.renderRun();
+  }
+
+  /** Under the code: the newest run made up to this instant, with its output. */
+  renderRun() {
+    const output = $("playback-run-output");
+    if (!output) return;
+    const runs = this.runs.filter((run) => run.at <= this.now);
+    const run = runs[runs.length - 1];
+    const summary = $("playback-run-summary");
+    if (!run) {
+      summary.textContent = t("no_run_yet");
+      output.textContent = "";
+      return;
+    }
+    const time = formatDuration(run.at);
+    summary.textContent = run.tests
+      ? `${t("run_tests", { time, passed: run.passed, total: run.total })} (${run.language})`
+      : `${t("run", { time, verdict: run.verdict })} (${run.language})`;
+    output.textContent = run.stdout + (run.stderr ? `\n${run.stderr}` : "");
   }
 
   /** The last applied update that changed the text, or -1. */

@@ -63,7 +63,7 @@ class Room {
       : null;
     this.plan = $("plan-panel") ? new QuestionPanel($("plan-panel"), { send }) : null;
     this.workspace = $("workspace")
-      ? new Workspace($("workspace"), { config, send, say: (text) => this.say(text) })
+      ? new Workspace($("workspace"), { config, send, say: (text) => this.say(text), nameOf: (id) => this.nameOf(id) })
       : null;
     this.controls = {
       mic: $("mic-button"),
@@ -297,6 +297,12 @@ class Room {
         return this.workspace && this.workspace.editorState(payload);
       case "LANGUAGE_GUESS":
         return this.workspace && this.workspace.languageGuess(payload);
+      case "RUN_STARTED":
+      case "RUN_OUTPUT":
+      case "RUN_FINISHED":
+      case "RUN_TESTS_RESULT":
+      case "RUN_HISTORY":
+        return this.workspace && this.workspace.runEvent(type, payload);
       case "ERROR":
         return this.onError(payload);
       default:
@@ -364,6 +370,7 @@ class Room {
 
   onError({ code, message }) {
     if (code === "invalid_target") return; // a peer left while we were still signalling to it
+    if (this.workspace && typeof message === "string") this.workspace.runRefused(code, message);
     if (typeof message === "string" && message) this.say(message);
   }
 

@@ -4,6 +4,10 @@
 // stage has them (their panels are in the page only then).
 import { addStrings, t } from "./i18n.js";
 import { isDark, loadPrefs, onSystemThemeChange } from "./prefs.js";
+import { RunPanel } from "./runner.js";
+
+// ERROR codes that answer a RUN_CODE or RUN_TESTS: the Run panel shows them and re-arms
+const RUN_ERRORS = new Set(["run_busy", "run_disabled", "rate_limited", "code_too_large", "no_problem", "bad_frame", "forbidden", "tool_off", "server_error"]);
 
 function errorText(error) {
   return (error && (error.message || error.name)) || String(error);
@@ -32,8 +36,9 @@ export class Workspace {
    * @param {object} options.config the page's room-config
    * @param {(type: string, payload: object) => boolean} options.send on the room socket
    * @param {(text: string) => void} options.say the room's status line
+   * @param {(peerId: string) => string} options.nameOf a participant's name
    */
-  constructor(root, { config, send, say }) {
+  constructor(root, { config, send, say, nameOf }) {
     this.root = root;
     this.config = config;
     this.send = send;
@@ -52,6 +57,19 @@ export class Workspace {
     this.started = false;
     this.stopped = false;
     this.interactive = false;
+    const runRoot = root.querySelector("#run-panel");
+    this.runner = runRoot
+      ? new RunPanel(runRoot, {
+          config,
+          send,
+          nameOf: nameOf || (() => ""),
+          source: () => ({
+            code: this.editor && this.editor.view ? this.editor.view.state.doc.toString() : "",
+            language: this.state.language,
+          }),
+        })
+      : null;
+    if (this.runner) this.runner.applyState(this.state);
     this.setUpTabs();
     root.addEventListener("themechange", () => this.themeChanged());
     onSystemThemeChange(() => this.themeChanged());
@@ -157,6 +175,21 @@ export class Workspace {
     if (typeof payload.runEnabled === "boolean") next.runEnabled = payload.runEnabled;
     this.state = { ...this.state, ...next };
     if (this.editor) this.editor.applyState(this.state);
+    if (this.runner) this.runner.applyState(this.state);
+  }
+
+  /** RUN_STARTED, RUN_OUTPUT, RUN_FINISHED, RUN_TESTS_RESULT, RUN_HISTORY: the Run panel's. */
+  runEvent(type, payload) {
+    if (!this.runner || !payload || typeof payload !== "object") return;
+    if (type === "RUN_STARTED") this.runner.started(payload);
+    else if (type === "RUN_OUTPUT") this.runner.output(payload);
+    else if (type === "RUN_FINISHED") this.runner.finished(payload);
+    else if (type === "RUN_TESTS_RESULT") this.runner.testsResult(payload);
+    else if (type === "RUN_HISTORY") this.runner.history(payload);
+  }
+
+  runRefused(code, message) {
+    if (this.runner && RUN_ERRORS.has(code)) this.runner.refused(message);
   }
 
   /** LANGUAGE_GUESS {language}: the answer to our GUESS_LANGUAGE. */
@@ -169,6 +202,7 @@ export class Workspace {
   setInteractive(on) {
     this.interactive = on;
     if (this.editor) this.editor.setInteractive(on);
+    if (this.runner) this.runner.setInteractive(on);
   }
 
   /** Out of the room: close the documents' sockets. */
