@@ -97,6 +97,13 @@ class Command(BaseCommand):
             interviewers=[User.objects.get(email="interviewer@acme.test"), acme_admin],
         )
         seed_globex_hiring(organization=globex, recruiter=User.objects.get(email="recruiter@globex.test"))
+        from assessments.demo import seed_assessments
+
+        assessment_links = seed_assessments(
+            organization=acme,
+            recruiter=User.objects.get(email="recruiter@acme.test"),
+            interviewer=User.objects.get(email="interviewer@acme.test"),
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) at {settings.SITE_URL}/accounts/login/")
@@ -112,6 +119,23 @@ class Command(BaseCommand):
         )
         for who, url in join_links:
             self.stdout.write(f"  {who}: {url}")
+        self.stdout.write(
+            "  In the room: Run streams output and takes typed input; the interviewer can run the code"
+            " against the test cases of the attached problem “Two sum” (hidden ones included)."
+        )
+        if "open" in assessment_links:
+            self.stdout.write(
+                "\nDemo async coding assessment at Acme (Ada Lovelace, proctored; no account needed):"
+                f"\n  {assessment_links['open']}"
+            )
+        self.stdout.write(
+            "Finished assessments (log in as recruiter@acme.test): submissions, scores, integrity timeline"
+            f" and webcam snapshots at {settings.SITE_URL}{assessment_links['admin_session']}"
+        )
+        if "plagiarism" in assessment_links:
+            self.stdout.write(
+                f"  A flagged plagiarism pair, side by side: {settings.SITE_URL}{assessment_links['plagiarism']}"
+            )
         replay = Interview.objects.filter(organization=acme, documents__name="code", status="completed").first()
         if replay is not None:
             self.stdout.write(
