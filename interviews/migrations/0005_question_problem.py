@@ -5,16 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessments', '0001_initial'),
-        ('interviews', '0004_room_documents'),
+        ("assessments", "0001_initial"),
+        ("interviews", "0004_room_documents"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='interviewquestion',
-            name='problem',
-            field=models.ForeignKey(blank=True, help_text="Lets the interviewer run the candidate's code against this problem's test cases.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='questions', to='assessments.problem', verbose_name='coding problem'),
+            model_name="interviewquestion",
+            name="problem",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Lets the interviewer run the candidate's code against this problem's test cases.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="questions",
+                to="assessments.problem",
+                verbose_name="coding problem",
+            ),
         ),
     ]
