@@ -25,7 +25,7 @@ from interviews import events
 from interviews.models import Participant
 from interviews.realtime import yjs
 from interviews.realtime.limits import FloodGuard
-from interviews.realtime.runs import LiveRun
+from interviews.realtime.runs import LiveRun, StdinRefused, in_run_thread
 from interviews.services import documents, rooms
 from interviews.services.rooms import RoomRefused
 from talentsync.errors import ApplicationError
@@ -352,7 +352,7 @@ class RoomConsumer(RealtimeConsumer):
         if not isinstance(text, str) or len(text) > 16 * 1024:
             raise RoomRefused(_("text must be at most 16 KiB of text."), code="bad_frame")
         await database_sync_to_async(live_runs.room_stdin_check)(participant=self.participant)
-        message = {"type": "run.input", "runId": run_id, "text": text, "eof": eof}
+        message = {"type": "run.input", "runId": run_id, "text": text, "eof": eof, "fromId": self.peer}
         await self.channel_layer.group_send(events.room_group(self.room_id), message)
 
     async def on_run_stop(self, payload: dict[str, Any]) -> None:
@@ -363,7 +363,14 @@ class RoomConsumer(RealtimeConsumer):
     async def run_input(self, message: dict[str, Any]) -> None:
         live = self.live_run
         if live is not None and live.run_id == message.get("runId"):
-            await live.write_stdin(str(message.get("text", "")), eof=message.get("eof") is True)
+            try:
+                await live.write_stdin(str(message.get("text", "")), eof=message.get("eof") is True)
+            except StdinRefused:
+                error = {"code": "stdin_full", "message": _("The program is not reading its input; that was not sent.")}
+                await self.channel_layer.group_send(
+                    events.peer_group(self.room_id, str(message.get("fromId") or self.peer)),
+                    {"type": "room.event", "event": events.ERROR, "payload": error},
+                )
 
     async def run_stop(self, message: dict[str, Any]) -> None:
         live = self.live_run
@@ -373,7 +380,9 @@ class RoomConsumer(RealtimeConsumer):
     async def on_run_tests(self, payload: dict[str, Any]) -> None:
         if not self.may_lead:  # refused before any database or sandbox work
             raise RoomRefused(_("Only interviewers run the code against the test cases."), code="forbidden")
-        result = await database_sync_to_async(live_runs.room_tests_run, thread_sensitive=False)(
+        # grading takes seconds: in a run thread, not the loop's shared default executor
+        result = await in_run_thread(
+            live_runs.room_tests_run,
             participant=self.participant,
             problem_id=payload.get("problemId"),
             language=payload.get("language"),

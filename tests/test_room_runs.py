@@ -234,3 +234,24 @@ async def test_only_interviewers_run_tests_and_only_attached_problems(room: Room
     listed = await lead.expect("RUN_HISTORY")
     assert [p["id"] for p in listed["problems"]] == [problem.pk]
     assert json.dumps(listed).count(HIDDEN_INPUT) == 0
+
+
+async def test_output_with_nul_bytes_is_delivered_and_kept(room: Room, sockets: Sockets) -> None:
+    # PostgreSQL refuses NUL in text and jsonb: the run must still be stored, not fail
+    (candidate,) = await sockets.meet(room, "candidate")
+    await candidate.send("RUN_CODE", {"language": "python", "code": "print('a\\x00b')"})
+    await candidate.expect("RUN_STARTED")
+    assert "a\x00b" in await output_until(candidate, "b")
+    assert (await until(candidate, "RUN_FINISHED"))["verdict"] == "OK"
+    run = await db(CodeRun.objects.get, interview=room.interview)
+    assert run.stdout == "a\ufffdb\n"
+
+
+async def test_test_case_runs_with_nul_output_are_kept(room: Room, sockets: Sockets) -> None:
+    problem = await db(attach_problem, room)
+    (lead,) = await sockets.meet(room, "lead")
+    await lead.send("RUN_TESTS", {"problemId": problem.pk, "language": "python", "code": "print('\\x00')"})
+    result = await lead.expect("RUN_TESTS_RESULT")
+    assert (result["passed"], result["total"]) == (0, 2)
+    stored = await db(CodeRun.objects.get, source=CodeRun.Source.ROOM_TESTS)
+    assert all("\x00" not in r["stdout"] for r in stored.results)

@@ -101,7 +101,14 @@ def room_stdin_check(*, participant: Participant) -> None:
         raise RoomRefused(_("Observers watch; they do not type into the program."), code="forbidden")
 
 
+def storable(text: str) -> str:
+    """Program output as the database takes it: PostgreSQL refuses NUL in text and jsonb, and a
+    refused row would turn a program's output into a server error (and a side channel)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _clip(text: str) -> str:
+    text = storable(text)
     return text if len(text) <= STORED_OUTPUT_CHARS else text[:STORED_OUTPUT_CHARS] + "\n…"
 
 
@@ -114,7 +121,7 @@ def room_run_record(*, run: RoomRun, result: RunResult, stdout: str, stderr: str
         participant=participant,
         source=CodeRun.Source.ROOM,
         language=run.request.language,
-        code=run.request.code,
+        code=storable(run.request.code),
         stdin=_clip(run.request.stdin),
         verdict=str(result.verdict),
         stdout=_clip(stdout),
@@ -191,12 +198,12 @@ def room_tests_record(
         problem=problem,
         source=CodeRun.Source.ROOM_TESTS,
         language=language,
-        code=code,
+        code=storable(code),
         verdict=grade["verdict"],
         stderr=_clip(grade.get("compileStderr", "")),
         passed=grade["passed"],
         total=grade["total"],
-        results=grade["results"],
+        results=[{k: storable(v) if isinstance(v, str) else v for k, v in r.items()} for r in grade["results"]],
     )
     audit_record(
         action="code.run_tests",

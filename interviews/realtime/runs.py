@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
+from django.db import close_old_connections
 
 from assessments.execution import service
-from assessments.execution.base import InteractiveRun, RunResult, StageResult, Verdict
+from assessments.execution.base import ExecutionError, InteractiveRun, RunResult, StageResult, Verdict
 from assessments.services import live_runs
 from interviews import events
 
@@ -32,6 +35,30 @@ CHUNK_CHARS = 16 * 1024
 KEEP_CHARS = 64 * 1024
 
 Broadcast = Callable[[str, dict[str, Any]], Awaitable[None]]
+T = TypeVar("T")
+
+# Runs wait in threads of their own for as long as a program lives (a minute, waiting for typed
+# input): on the event loop's default executor, shared with every thread_sensitive=False call of
+# the process, a handful of waiting programs would stall Run, Stop and the language guess in every
+# room. The sandbox bounds the work; this only bounds the waiting threads.
+RUN_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="room-run")
+
+
+async def in_run_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Call ``fn`` in a run thread (with the ORM's connection hygiene, as database_sync_to_async)."""
+
+    def call() -> T:
+        close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return await asyncio.get_running_loop().run_in_executor(RUN_THREADS, functools.partial(call))
+
+
+class StdinRefused(Exception):
+    """The program is not reading its input fast enough: the text was not delivered."""
 
 
 def result_payload(run_id: str, result: RunResult) -> dict[str, Any]:
@@ -168,12 +195,17 @@ class LiveRun:
         if handle is None or self.done.is_set():
             return
         if text:
+            try:
+                # the sandbox queues it for a writer thread of its own and refuses, rather than
+                # blocks, when the program is not reading (StdinFull)
+                await in_run_thread(handle.write_stdin, text)
+            except ExecutionError as error:
+                raise StdinRefused(str(error)) from error
             self.queue.put_nowait(("stdin", text))
-            await asyncio.to_thread(handle.write_stdin, text)
         if eof:
-            await asyncio.to_thread(handle.close_stdin)
+            await in_run_thread(handle.close_stdin)
 
     async def stop(self) -> None:
         self.stop_requested = True
         if self.handle is not None and not self.done.is_set():
-            await asyncio.to_thread(self.handle.kill)
+            await in_run_thread(self.handle.kill)
