@@ -228,7 +228,7 @@ def test_interviewer_and_candidate_meet_push_share_chat_and_leave(room: Room, br
 
         # when: the candidate writes in the chat
         cand.get_by_label("Message").fill(CHAT)
-        cand.get_by_role("button", name="Send").click()
+        cand.get_by_role("button", name="Send", exact=True).click()
         # then: the interviewer's page shows it as text, not as markup
         line = lead.locator("#chat-log .chat-line").last
         expect(line.locator(".chat-text")).to_have_text(CHAT)
@@ -405,7 +405,7 @@ def test_a_chat_only_room_has_no_video_and_private_lines_reach_only_their_target
         expect(watch.locator("#chat-log .chat-to")).to_have_text(["privately to you"])
         lead.get_by_label("Send to").select_option(label="Everyone")
         lead.get_by_label("Message").fill("Welcome, Grace")
-        lead.get_by_role("button", name="Send").click()
+        lead.get_by_role("button", name="Send", exact=True).click()
 
         # then: the candidate gets the group line only; the sender sees both, the private one marked
         expect(cand.locator("#chat-log .chat-text")).to_have_text(["Welcome, Grace"])

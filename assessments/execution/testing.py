@@ -27,6 +27,9 @@ def run(sandbox: LocalSandbox, language: str, code: str, stdin: str = "", limits
     return sandbox.execute(RunRequest(language=language, code=code, stdin=stdin, limits=limits))
 
 
+SANDBOX_PROCESS_NAMES = frozenset({"bwrap", "prlimit"})
+
+
 def leftover_processes() -> list[str]:
     """Processes still running under the test uid range, and unreaped children of this process."""
     found = []
@@ -43,6 +46,8 @@ def leftover_processes() -> list[str]:
         name, state, ppid = status["Name"].strip(), status["State"].strip(), status["PPid"].strip()
         if TEST_UID_BASE <= real_uid < TEST_UID_BASE + TEST_UID_SLOTS:
             found.append(f"{entry} {name} uid={real_uid} {state}")
-        elif ppid == me and state.startswith("Z"):
+        elif ppid == me and state.startswith("Z") and name in SANDBOX_PROCESS_NAMES:
+            # only the sandbox's own: this process is a child subreaper, so unrelated orphans
+            # (a browser test's Chromium helpers) are re-parented here too, and are not ours to judge
             found.append(f"{entry} {name} zombie child")
     return found
