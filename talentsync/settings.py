@@ -349,6 +349,9 @@ EXECUTION_MAX_CONCURRENCY = env.int("EXECUTION_MAX_CONCURRENCY", default=4)
 EXECUTION_CACHE_SECONDS = env.int("EXECUTION_CACHE_SECONDS", default=3600)
 # A run waiting longer than this for a slot of the pool answers SANDBOX_ERROR ("busy, try again").
 EXECUTION_QUEUE_TIMEOUT_SECONDS = env.float("EXECUTION_QUEUE_TIMEOUT_SECONDS", default=60.0)
+# A batch (grading: one program, many test cases) stops running cases once their wall time adds
+# up to this (or to cases x the wall limit, if less); the rest are TIME_LIMIT without running.
+EXECUTION_BATCH_BUDGET_SECONDS = env.float("EXECUTION_BATCH_BUDGET_SECONDS", default=120.0)
 # Service-to-service secret: the executor's Piston API accepts "Authorization: Bearer <it>", and the
 # "piston" backend sends it. Empty disables bearer access (org API keys still work).
 EXECUTOR_API_TOKEN = env.str("EXECUTOR_API_TOKEN", default="")

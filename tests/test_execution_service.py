@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -299,6 +300,161 @@ def test_interactive_runs_use_the_local_sandbox_even_with_the_piston_backend(set
     # then
     assert result.verdict == Verdict.OK
     assert "hi ada" in "".join(text for stream, text in chunks if stream == "stdout")
+
+
+# --- cache scope --------------------------------------------------------------------------
+@pytest.mark.sandbox
+def test_a_cached_result_is_served_only_within_its_scope() -> None:
+    # given: organization 1 ran a program
+    request = RunRequest(language="python", code=RANDOM)
+    first = service.execute(request, cache_scope="org:1")
+    # when
+    same_org = service.execute(request, cache_scope="org:1")
+    other_org = service.execute(request, cache_scope="org:2")
+    unscoped = service.execute(request)
+    # then
+    assert (first.cached, same_org.cached, other_org.cached, unscoped.cached) == (False, True, False, False)
+    assert other_org.run is not None
+    assert first.run is not None
+    assert other_org.run.stdout != first.run.stdout
+
+
+def test_the_cache_key_includes_the_scope() -> None:
+    backend = GateBackend()
+    request = RunRequest(language="python", code="print(1)")
+    keys = {service.cache_key(request, backend=backend, scope=scope) for scope in ("", "org:1", "org:2", "bearer")}
+    assert len(keys) == 4
+
+
+# --- batches ------------------------------------------------------------------------------
+class RecordingSandbox:
+    """The real local sandbox, recording each batch it is given and whether a pool slot was held."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        from assessments.execution.sandbox import LocalSandbox
+
+        self.sandbox = LocalSandbox()
+        self.batches: list[list[str]] = []
+        self.busy_slots: list[int] = []
+
+    def runtimes(self) -> list[Runtime]:
+        return self.sandbox.runtimes()
+
+    def execute(self, request: RunRequest) -> RunResult:
+        raise AssertionError("a batch must not fall back to one execute per stdin")
+
+    def execute_batch(self, request: RunRequest, stdins: list[str], *, budget_ms: int | None = None) -> list[RunResult]:
+        self.batches.append(list(stdins))
+        self.busy_slots.append(service.get_pool().busy)
+        return self.sandbox.execute_batch(request, stdins, budget_ms=budget_ms)
+
+
+@pytest.fixture
+def recording(monkeypatch: pytest.MonkeyPatch) -> RecordingSandbox:
+    backend = RecordingSandbox()
+    monkeypatch.setattr(service, "get_backend", lambda: backend)
+    return backend
+
+
+SALTED = "import os\nprint(input(), os.urandom(8).hex())"
+
+
+@pytest.mark.sandbox
+def test_a_batch_runs_every_stdin_in_one_backend_call_holding_one_slot(recording: RecordingSandbox) -> None:
+    # when
+    results = service.execute_batch(RunRequest("python", SALTED), ["a", "b", "c"], priority=Priority.BATCH)
+    # then
+    assert [r.verdict for r in results] == [Verdict.OK] * 3
+    assert [r.run.stdout.split()[0] for r in results if r.run is not None] == ["a", "b", "c"]
+    assert recording.batches == [["a", "b", "c"]]
+    assert recording.busy_slots == [1]
+    assert service.get_pool().busy == 0
+
+
+@pytest.mark.sandbox
+def test_a_batch_serves_cached_cases_and_runs_only_the_missing_ones(recording: RecordingSandbox) -> None:
+    # given: two cases ran before, in this scope
+    request = RunRequest("python", SALTED)
+    before = service.execute_batch(request, ["a", "b"], cache_scope="org:7")
+    # when
+    results = service.execute_batch(request, ["a", "new", "b"], cache_scope="org:7")
+    # then
+    assert recording.batches == [["a", "b"], ["new"]]
+    assert [r.cached for r in results] == [True, False, True]
+    assert [r.run.stdout for r in results if r.run is not None][::2] == [
+        r.run.stdout for r in before if r.run is not None
+    ]
+
+
+@pytest.mark.sandbox
+def test_a_batch_shares_the_cache_with_execute_within_a_scope_only(recording: RecordingSandbox) -> None:
+    # given
+    request = RunRequest("python", SALTED)
+    single = service.execute(dataclasses.replace(request, stdin="x"), cache_scope="org:1", backend=recording.sandbox)
+    # when
+    same_scope = service.execute_batch(request, ["x"], cache_scope="org:1")
+    other_scope = service.execute_batch(request, ["x"], cache_scope="org:2")
+    # then
+    assert same_scope[0].cached is True
+    assert same_scope[0].run is not None
+    assert single.run is not None
+    assert same_scope[0].run.stdout == single.run.stdout
+    assert other_scope[0].cached is False
+
+
+@pytest.mark.sandbox
+def test_a_batch_that_uses_up_its_budget_returns_the_rest_as_time_limit_uncached(
+    settings, recording: RecordingSandbox
+) -> None:
+    # given: a budget the first run alone uses up
+    settings.EXECUTION_BATCH_BUDGET_SECONDS = 0.001
+    request = RunRequest("python", SALTED)
+    # when
+    results = service.execute_batch(request, ["a", "b", "c"])
+    # then
+    assert results[0].verdict == Verdict.OK
+    assert [r.verdict for r in results[1:]] == [Verdict.TIME_LIMIT, Verdict.TIME_LIMIT]
+    assert all(r.run is None and "used up its time budget" in r.message for r in results[1:])
+    # and the skipped cases run next time (only they were not cached)
+    settings.EXECUTION_BATCH_BUDGET_SECONDS = 120
+    again = service.execute_batch(request, ["a", "b", "c"])
+    assert [r.cached for r in again] == [True, False, False]
+    assert [r.verdict for r in again] == [Verdict.OK] * 3
+
+
+@pytest.mark.sandbox
+def test_a_batch_that_does_not_compile_is_a_compile_error_for_every_case(recording: RecordingSandbox) -> None:
+    # when
+    results = service.execute_batch(RunRequest("c", "int main( {"), ["1", "2", "3"])
+    # then
+    assert [r.verdict for r in results] == [Verdict.COMPILE_ERROR] * 3
+    assert len(recording.batches) == 1
+    # a compile error is the code's doing: cached per case
+    assert [r.cached for r in service.execute_batch(RunRequest("c", "int main( {"), ["1", "2", "3"])] == [True] * 3
+
+
+def test_a_batch_on_a_backend_without_batches_runs_one_execute_per_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: the gate backend has no execute_batch
+    backend = GateBackend()
+    monkeypatch.setattr(service, "get_backend", lambda: backend)
+    for _ in range(2):
+        backend.proceed.release()
+    # when
+    results = service.execute_batch(RunRequest("python", "ignored"), ["1", "2"], use_cache=False)
+    # then
+    assert len(results) == 2
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+    assert backend.started == ["ignored", "ignored"]
+
+
+def test_a_batch_with_an_unreachable_executor_is_a_sandbox_error_per_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = PistonClient(f"http://127.0.0.1:{free_port()}", retries=0)
+    monkeypatch.setattr(service, "get_backend", lambda: backend)
+    results = service.execute_batch(RunRequest("python", "print(1)"), ["1", "2"])
+    assert [r.verdict for r in results] == [Verdict.SANDBOX_ERROR] * 2
+    assert all("cannot reach" in r.message for r in results)
 
 
 # --- throttles ----------------------------------------------------------------------------

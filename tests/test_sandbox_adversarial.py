@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assessments.execution.base import Limits, Verdict
+from assessments.execution.base import Limits, RunResult, Verdict
 from assessments.execution.sandbox import LocalSandbox
 from assessments.execution.testing import LIMITS, WALL_SLACK_MS, leftover_processes, make_sandbox, run
 
@@ -437,3 +437,119 @@ public class Main {
     assert lines[0] == "65534"
     assert "No such file or directory" in result.run.stdout
     assert "shadow" not in result.run.stdout
+
+
+# -- compilers made to allocate ------------------------------------------------------------
+COMPILE_BOMB_LIMITS = Limits(
+    cpu_ms=1000, wall_ms=3000, compile_cpu_ms=8000, compile_wall_ms=20000, compile_memory_kb=512 * 1024
+)
+
+
+def assert_compile_bounded(result: RunResult, limits: Limits, slack_kb: int) -> None:
+    assert result.verdict == Verdict.COMPILE_ERROR, result
+    assert result.run is None
+    assert result.compile is not None
+    # Stopped by its memory limit, not by the time limit after taking gigabytes.
+    assert result.compile.verdict != Verdict.TIME_LIMIT, result.compile
+    assert result.compile.memory_kb < limits.compile_memory_kb + slack_kb
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("c", '#include "/dev/zero"\nint main(void) { return 0; }\n'),
+        ("c++", '#include "/dev/zero"\nint main() {}\n'),
+        ("c", '#include "/dev/urandom"\nint main(void) { return 0; }\n'),
+        ("c++", '#include "/dev/urandom"\nint main() {}\n'),
+    ],
+    ids=["c-zero", "cpp-zero", "c-urandom", "cpp-urandom"],
+)
+def test_including_an_endless_device_is_a_compile_error_within_the_memory_limit(
+    sandbox: LocalSandbox, language: str, code: str
+) -> None:
+    # when
+    result = run(sandbox, language, code, limits=COMPILE_BOMB_LIMITS)
+    # then
+    assert_compile_bounded(result, COMPILE_BOMB_LIMITS, slack_kb=0)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_rust_include_bytes_of_an_endless_device_is_a_compile_error_within_the_memory_limit(
+    sandbox: LocalSandbox, device: str
+) -> None:
+    # given: without an address-space limit rustc reads /dev/zero at gigabytes per second
+    code = f'static DATA: &[u8] = include_bytes!("{device}");\nfn main() {{ println!("{{}}", DATA.len()); }}\n'
+    # when
+    result = run(sandbox, "rust", code, limits=COMPILE_BOMB_LIMITS)
+    # then
+    assert_compile_bounded(result, COMPILE_BOMB_LIMITS, slack_kb=512 * 1024)
+    assert "memory allocation of" in result.compile.stderr  # type: ignore[union-attr]
+
+
+def test_rust_huge_static_array_is_a_compile_error(sandbox: LocalSandbox) -> None:
+    # given: a 64 GiB static initialiser that const evaluation would have to build
+    code = (
+        'static BIG: [[u64; 1 << 16]; 1 << 17] = [[7; 1 << 16]; 1 << 17];\nfn main() { println!("{}", BIG[1][2]); }\n'
+    )
+    # when
+    result = run(sandbox, "rust", code, limits=COMPILE_BOMB_LIMITS)
+    # then
+    assert_compile_bounded(result, COMPILE_BOMB_LIMITS, slack_kb=512 * 1024)
+
+
+def test_rust_still_compiles_a_real_program_under_its_limit(sandbox: LocalSandbox) -> None:
+    # given: std collections and iterators, under a compile limit of half the default
+    code = """
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::io::{self, Read};
+fn main() {
+    let mut s = String::new();
+    io::stdin().read_to_string(&mut s).unwrap();
+    let v: Vec<u64> = s.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let mut heap: BinaryHeap<Reverse<u64>> = v.iter().map(|&x| Reverse(x)).collect();
+    let mut tree: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    while let Some(Reverse(x)) = heap.pop() { tree.entry(x % 3).or_default().push(format!("{:?}", x)); }
+    let set: HashSet<u64> = v.iter().map(|x| x % 5).collect();
+    let map: HashMap<String, u64> = v.iter().map(|x| (x.to_string(), x * 2)).collect();
+    let q: VecDeque<u64> = v.iter().rev().cloned().collect();
+    println!("{:?} {} {} {:?}", tree.get(&0), set.len(), map.len(), q.front());
+}
+"""
+    # when
+    result = run(sandbox, "rust", code, "3 1 2", limits=COMPILE_BOMB_LIMITS)
+    # then
+    assert result.verdict == Verdict.OK, result
+    assert result.run is not None
+    assert result.run.stdout == 'Some(["3"]) 3 3 Some(2)\n'
+
+
+def test_java_unsafe_allocate_memory_is_bounded(sandbox: LocalSandbox) -> None:
+    # given: off-heap memory that neither -Xmx nor MaxDirectMemorySize counts, touched page by page
+    code = """
+import java.lang.reflect.Field;
+import sun.misc.Unsafe;
+public class Main {
+    public static void main(String[] a) throws Exception {
+        Field f = Unsafe.class.getDeclaredField("theUnsafe");
+        f.setAccessible(true);
+        Unsafe u = (Unsafe) f.get(null);
+        long total = 0;
+        while (true) {
+            long chunk = 64L << 20;
+            long p = u.allocateMemory(chunk);
+            for (long i = 0; i < chunk; i += 4096) u.putByte(p + i, (byte) 1);
+            total += chunk;
+            System.out.println(total >> 20);
+        }
+    }
+}
+"""
+    limits = Limits(cpu_ms=8000, wall_ms=15000, memory_kb=128 * 1024)
+    # when
+    result = run(sandbox, "java", code, limits=limits)
+    # then: stopped by the address-space backstop (heap + 2 GiB), long before the CPU limit
+    assert result.verdict == Verdict.MEMORY_LIMIT, result
+    assert result.run is not None
+    assert "java.lang.OutOfMemoryError" in result.run.stderr
+    assert result.run.memory_kb < limits.memory_kb + 2 * 1024 * 1024

@@ -11,11 +11,12 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from assessments.execution.base import Limits, RunRequest, Verdict, canonical_language
+from assessments.execution.base import Limits, RunRequest, StdinFull, Verdict, canonical_language
 from assessments.execution.sandbox import LocalSandbox
 from assessments.execution.testing import LIMITS, WALL_SLACK_MS, leftover_processes, make_sandbox, run
 
@@ -186,7 +187,7 @@ def sandbox() -> LocalSandbox:
 
 
 @pytest.fixture(autouse=True)
-def _no_leftovers() -> None:
+def _no_leftovers() -> Iterator[None]:
     yield
     assert leftover_processes() == []
 
@@ -415,3 +416,96 @@ def test_interactive_compiles_first_and_reports_compile_errors(sandbox: LocalSan
     # then
     assert result.verdict == Verdict.COMPILE_ERROR
     assert result.run is None
+
+
+# Never reads its stdin. The tests below call start_interactive and write_stdin in the test's own
+# thread: before the fix they blocked forever there (pytest-timeout then fails them).
+SLEEPER = "import time\ntime.sleep(60)"
+FOUR_MIB = 4 * 1024 * 1024
+
+
+@pytest.mark.timeout(60)  # a call that blocks fails the test instead of hanging it
+def test_a_big_initial_stdin_to_a_program_that_never_reads_does_not_block_the_start(sandbox: LocalSandbox) -> None:
+    # given
+    limits = Limits(cpu_ms=1000, wall_ms=1500)
+    request = RunRequest("python", SLEEPER, stdin="x" * FOUR_MIB, limits=limits)
+
+    # when
+    run_ = sandbox.start_interactive(request, on_output=lambda s, t: None)
+
+    # then: the handle came back and the wall clock ends the run
+    result = run_.wait(timeout=30)
+    assert result.verdict == Verdict.TIME_LIMIT, result
+    assert result.message.endswith("Wall-clock limit of 1500 ms exceeded.")
+
+
+@pytest.mark.timeout(60)  # a call that blocks fails the test instead of hanging it
+def test_a_big_initial_stdin_run_can_be_killed(sandbox: LocalSandbox) -> None:
+    # given
+    request = RunRequest("python", SLEEPER, stdin="x" * FOUR_MIB, limits=Limits(cpu_ms=1000, wall_ms=30000))
+    run_ = sandbox.start_interactive(request, on_output=lambda s, t: None)
+
+    # when
+    run_.kill()
+    result = run_.wait(timeout=30)
+
+    # then
+    assert result.verdict == Verdict.RUNTIME_ERROR
+    assert result.message.endswith("Stopped on request.")
+
+
+@pytest.mark.timeout(60)  # a call that blocks fails the test instead of hanging it
+def test_writing_to_a_program_that_never_reads_is_refused_not_blocked(sandbox: LocalSandbox) -> None:
+    # given
+    request = RunRequest("python", SLEEPER, limits=Limits(cpu_ms=1000, wall_ms=30000))
+    run_ = sandbox.start_interactive(request, on_output=lambda s, t: None)
+    chunk = "y" * 65536
+
+    def write_4_mib() -> int:
+        written = 0
+        while written < FOUR_MIB:
+            run_.write_stdin(chunk)
+            written += len(chunk)
+        return written
+
+    # when / then: refused once about 1 MiB waits (plus what the pipe took), and kill still works
+    with pytest.raises(StdinFull, match="not reading its input"):
+        write_4_mib()
+    run_.kill()
+    result = run_.wait(timeout=30)
+    assert result.verdict == Verdict.RUNTIME_ERROR
+    assert result.message.endswith("Stopped on request.")
+
+
+@pytest.mark.timeout(60)  # a call that blocks fails the test instead of hanging it
+def test_one_write_over_the_pending_bound_is_refused_at_once(sandbox: LocalSandbox) -> None:
+    # given
+    run_ = sandbox.start_interactive(
+        RunRequest("python", SLEEPER, limits=Limits(cpu_ms=1000, wall_ms=30000)), on_output=lambda s, t: None
+    )
+
+    # when / then
+    with pytest.raises(StdinFull):
+        run_.write_stdin("z" * FOUR_MIB)
+    run_.kill()
+    assert run_.wait(timeout=30).verdict == Verdict.RUNTIME_ERROR
+
+
+def test_queued_input_reaches_the_program_in_order_before_eof(sandbox: LocalSandbox) -> None:
+    # given: a program that counts what it reads until EOF
+    code = "import sys\ndata = sys.stdin.read()\nprint(len(data), data[:3], data[-3:])"
+    run_ = sandbox.start_interactive(
+        RunRequest("python", code, stdin="abc", limits=LIMITS), on_output=lambda s, t: None
+    )
+
+    # when: more than a pipe buffer, in pieces, then EOF
+    for _ in range(10):
+        run_.write_stdin("m" * 50000)
+    run_.write_stdin("xyz")
+    run_.close_stdin()
+    result = run_.wait(timeout=30)
+
+    # then
+    assert result.verdict == Verdict.OK, result
+    assert result.run is not None
+    assert result.run.stdout == f"{3 + 500000 + 3} abc xyz\n"

@@ -145,6 +145,8 @@ class InteractiveRun(Protocol):
 
 
 class Backend(Protocol):
+    """What every backend implements; a backend may also implement :class:`BatchBackend`."""
+
     name: str
 
     def runtimes(self) -> list[Runtime]: ...
@@ -152,5 +154,37 @@ class Backend(Protocol):
     def execute(self, request: RunRequest) -> RunResult: ...
 
 
+class BatchBackend(Backend, Protocol):
+    """A backend with the optional ``execute_batch``: one program, one run per stdin.
+
+    ``request.stdin`` is ignored; compiled languages compile once. When compilation fails every
+    result is that COMPILE_ERROR result. Once the runs' accumulated wall time reaches
+    ``budget_ms`` the remaining stdins are not run: they come back as :func:`budget_exhausted`.
+    """
+
+    def execute_batch(
+        self, request: RunRequest, stdins: list[str], *, budget_ms: int | None = None
+    ) -> list[RunResult]: ...
+
+
+BUDGET_EXHAUSTED_MESSAGE = "Stopped: not run: the submission used up its time budget."
+
+
+def budget_exhausted(request: RunRequest, version: str, compile_result: StageResult | None) -> RunResult:
+    """The result of a batch case skipped because the batch used up its time budget (``run`` is None)."""
+    return RunResult(
+        language=request.language,
+        version=version,
+        compile=compile_result,
+        run=None,
+        verdict=Verdict.TIME_LIMIT,
+        message=BUDGET_EXHAUSTED_MESSAGE,
+    )
+
+
 class ExecutionError(Exception):
     """The backend itself failed (not the user's program): maps to SANDBOX_ERROR."""
+
+
+class StdinFull(ExecutionError):
+    """An interactive program is not reading its stdin and the pending input is at its bound."""

@@ -9,14 +9,20 @@ Memory is limited per language because runtimes reserve address space very diffe
 * CPython, C, C++, Rust: ``RLIMIT_AS`` = the memory limit plus a little slack for the loader and
   shared libraries, so a ``malloc`` past the limit fails (``MemoryError``, ``std::bad_alloc``,
   "memory allocation ... failed").
-* JVM: no ``RLIMIT_AS`` (it reserves gigabytes of address space for the heap, metaspace and code
-  cache and refuses to start under a tight one); the heap is capped with ``-Xmx`` and the other
-  pools with their own flags, and the process count limit caps thread stacks.
+* JVM: it reserves a lot of address space (heap, class space, code cache, a 64 MiB stack per
+  Java thread), so ``RLIMIT_AS`` is the limit plus 2 GiB: a backstop for what no JVM flag caps
+  (``Unsafe.allocateMemory``, threads created with a huge ``stackSize``). The heap is capped with
+  ``-Xmx`` and the other pools with their own flags; the class space is shrunk from its 1 GiB
+  default and glibc's per-thread malloc arenas are limited so the JVM starts under that limit.
 * Node: V8 reserves a large virtual cage at start-up, so ``RLIMIT_AS`` is set far above the limit
   (only as a backstop) and the JS heap is capped with ``--max-old-space-size``.
 * Go: the runtime reserves arenas lazily but still maps more than it uses; ``GOMEMLIMIT`` makes
   the GC work to stay under the limit and ``RLIMIT_AS`` (limit + slack) is the hard stop, which
   the runtime reports as "out of memory".
+
+Compilers get ``RLIMIT_AS`` too (the compile memory limit, plus slack for rustc), so source that
+makes the compiler allocate (``#include "/dev/zero"``, ``include_bytes!("/dev/zero")``, a huge
+static array) ends as a COMPILE_ERROR instead of taking the host's memory. Go and javac do not.
 """
 
 # Paths under /tmp here are inside the box (a fresh tmpfs per run), never the host's /tmp.
@@ -112,6 +118,7 @@ def _java_run(source: str, kb: int) -> list[str]:
         f"-Xms{min(heap, 32)}m",
         "-Xss64m",  # recursive solutions are common; stacks are bounded by the process limit
         "-XX:MaxMetaspaceSize=128m",
+        "-XX:CompressedClassSpaceSize=64m",  # reserved up front, 1 GiB by default: RLIMIT_AS
         "-XX:ReservedCodeCacheSize=64m",
         f"-XX:MaxDirectMemorySize={heap}m",
         "-XX:+UseSerialGC",  # one GC thread: fewer threads against the process limit, less RSS
@@ -148,6 +155,12 @@ def _node_flags(kb: int) -> list[str]:
 
 # V8 reserves its pointer cage and code range up front; 4 GiB over the heap is a backstop only.
 _NODE_AS = _as(4096)
+
+# glibc gives each thread that allocates an arena of its own, reserving 64 MiB of address space
+# apiece (up to 8 per core): under RLIMIT_AS that, not the memory in use, is what runs out first
+# in multi-threaded rustc and the JVM, and it grows with the host's core count. Two arenas cost
+# nothing measurable for these workloads.
+_FEW_ARENAS = {"MALLOC_ARENA_MAX": "2"}
 
 LANGUAGE_SPECS: dict[str, LanguageSpec] = {
     "python": LanguageSpec(
@@ -259,8 +272,11 @@ LANGUAGE_SPECS: dict[str, LanguageSpec] = {
         source_name=lambda code: f"{java_class_name(code)}.java",
         compile_argv=_java_compile,
         run_argv=_java_run,
-        run_address_space=_no_as,
+        # Measured: the JVM with these flags starts (and runs a thread with a 256 MiB stack)
+        # under limit + 1.5 GiB with two malloc arenas; 2 GiB leaves room for more cores.
+        run_address_space=_as(2048),
         compile_address_space=_no_as,
+        run_env=lambda _kb: dict(_FEW_ARENAS),
         memory_markers=("java.lang.OutOfMemoryError",),
         compile_processes=128,
         # The JDK's conf/ files are links into /etc/java-17-openjdk (java.security etc.); the JVM
@@ -317,8 +333,13 @@ LANGUAGE_SPECS: dict[str, LanguageSpec] = {
         ],
         run_argv=lambda _src, _kb: [f"{BOX}/main"],
         run_address_space=_as(16),
-        compile_address_space=_no_as,
-        compile_env={"TMPDIR": "/tmp"},
+        # Measured with rustc 1.63 -O on this 2-core host: a 30-line program using the std
+        # collections compiles at 215 MiB RSS but needs ~1 GiB of address space with glibc's
+        # default arenas and 512 MiB with two. The limit plus 512 MiB keeps the default 1 GiB
+        # compile limit working on hosts with more cores, and include_bytes!("/dev/zero") or a
+        # huge static still fails ("memory allocation of ... failed", E0080) within it.
+        compile_address_space=_as(512),
+        compile_env={"TMPDIR": "/tmp", **_FEW_ARENAS},
         memory_markers=("memory allocation of", "capacity overflow"),
     ),
 }

@@ -11,6 +11,7 @@ Django-free, like the rest of ``assessments.execution``; HTTP through requests.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -24,6 +25,7 @@ from assessments.execution.base import (
     Runtime,
     StageResult,
     Verdict,
+    budget_exhausted,
     canonical_language,
 )
 
@@ -293,6 +295,28 @@ class PistonClient:
                 Runtime(language=language, version=str(item.get("version") or ""), aliases=tuple(map(str, aliases)))
             )
         return found
+
+    def execute_batch(
+        self, request: RunRequest, stdins: list[str], *, budget_ms: int | None = None, priority: str | None = None
+    ) -> list[RunResult]:
+        """One :meth:`execute` per stdin (Piston has no batch, so each compiles), in order.
+
+        Stops at the first compile error (every case gets it) and, like the local sandbox, once
+        the runs' wall time adds up to ``budget_ms`` (the remaining cases are not sent).
+        """
+        results: list[RunResult] = []
+        spent_ms = 0
+        for stdin in stdins:
+            if budget_ms is not None and spent_ms >= budget_ms:
+                last = results[-1] if results else None
+                results.append(budget_exhausted(request, last.version if last else "", last.compile if last else None))
+                continue
+            result = self.execute(replace(request, stdin=stdin), priority=priority)
+            if result.verdict == Verdict.COMPILE_ERROR:
+                return results + [replace(result) for _ in stdins[len(results) :]]
+            spent_ms += result.run.wall_ms if result.run is not None else 0
+            results.append(result)
+        return results
 
     def execute(self, request: RunRequest, *, priority: str | None = None) -> RunResult:
         """Run on the server; any failure of the server or the network is a SANDBOX_ERROR result.

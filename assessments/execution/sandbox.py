@@ -40,6 +40,7 @@ Decisions worth knowing before changing anything:
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import ctypes
 import fcntl
@@ -56,7 +57,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assessments.execution.base import (
     ALIASES,
@@ -69,7 +70,9 @@ from assessments.execution.base import (
     RunResult,
     Runtime,
     StageResult,
+    StdinFull,
     Verdict,
+    budget_exhausted,
 )
 from assessments.execution.languages import BOX, LANGUAGE_SPECS, LanguageSpec, MiB
 
@@ -88,6 +91,9 @@ COMPILE_TMP_BYTES = 256 * MiB
 HARD_KILL_AFTER_S = 0.5  # after a kill, how long the init gets to reap the program and report
 KILL_GRACE_S = 2.0  # how long to keep draining pipes after a kill before giving up on them
 READ_CHUNK = 65536
+# Input typed into an interactive run that the program has not read yet: over this, write_stdin
+# refuses (StdinFull) instead of queueing without bound or blocking its caller.
+STDIN_PENDING_BYTES = 1 * MiB
 
 _PR_SET_CHILD_SUBREAPER = 36
 _subreaper_lock = threading.Lock()
@@ -243,6 +249,94 @@ class _Stream:
         return self.buf.decode("utf-8", errors="replace")
 
 
+class _StdinWriter:
+    """A thread that owns a program's stdin pipe and writes what is queued for it, in order.
+
+    Callers never block: ``write`` queues (or raises StdinFull over ``limit`` pending bytes), and
+    the thread does the blocking ``write(2)``. When the program never reads, that write stays
+    blocked until the box is torn down (by the wall clock or a kill), which closes the pipe's read
+    end and ends it with EPIPE; so nothing here can outlive the run.
+    """
+
+    def __init__(self, fd: int, *, initial: bytes = b"", limit: int | None = None) -> None:
+        self._fd = fd
+        self._limit = limit
+        self._cond = threading.Condition()
+        self._pending: collections.deque[bytes] = collections.deque()
+        self._pending_bytes = 0
+        self._eof = False  # close after the pending bytes
+        self._gone = False  # the program's stdin is closed (or the run is over): drop everything
+        if initial:
+            # The run's own stdin is queued whatever its size (the request already holds it);
+            # the bound applies to what is typed afterwards.
+            self._pending.append(initial)
+            self._pending_bytes = len(initial)
+        self._thread = threading.Thread(target=self._run, name="sandbox-stdin", daemon=True)
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        with self._cond:
+            if self._gone or self._eof:
+                return  # the program has exited or its stdin was closed
+            if self._limit is not None and self._pending_bytes + len(data) > self._limit:
+                raise StdinFull(
+                    f"The program is not reading its input: {self._pending_bytes} bytes are still "
+                    f"waiting (at most {self._limit})."
+                )
+            self._pending.append(data)
+            self._pending_bytes += len(data)
+            self._cond.notify()
+
+    def close(self) -> None:
+        """EOF once everything queued so far is written."""
+        with self._cond:
+            self._eof = True
+            self._cond.notify()
+
+    def abort(self) -> None:
+        """The run is over: drop what is pending (the pipe's reader is gone)."""
+        with self._cond:
+            self._gone = True
+            self._pending.clear()
+            self._pending_bytes = 0
+            self._cond.notify()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._pending and not self._eof and not self._gone:
+                        self._cond.wait()
+                    if self._gone or not self._pending:
+                        return
+                    data = self._pending[0]
+                view = memoryview(data)
+                try:
+                    while view:
+                        written = os.write(self._fd, view[:READ_CHUNK])
+                        view = view[written:]
+                        with self._cond:
+                            self._pending_bytes -= written
+                            if self._gone:
+                                return
+                except OSError:  # EPIPE: the program exited or closed its stdin
+                    with self._cond:
+                        self._gone = True
+                        self._pending.clear()
+                        self._pending_bytes = 0
+                    return
+                with self._cond:
+                    if self._pending and self._pending[0] is data:
+                        self._pending.popleft()
+        finally:
+            os.close(self._fd)
+
+
 class _BoxProcess:
     """A single sandboxed process: spawn, pump pipes under a deadline, kill, reap, measure."""
 
@@ -251,7 +345,8 @@ class _BoxProcess:
         spec: _StageSpec,
         *,
         host_uid: int | None,
-        stdin: bytes | None,
+        stdin: bytes,
+        interactive: bool = False,
         on_output: OutputCallback | None = None,
     ) -> None:
         self.spec = spec
@@ -265,12 +360,11 @@ class _BoxProcess:
         self._hard_kill_at = math.inf
         self.stdout = _Stream("stdout", spec.output_bytes)
         self.stderr = _Stream("stderr", spec.output_bytes)
-        self.stdin_w: int | None = None
-        self._stdin_lock = threading.Lock()
+        self._stdin: _StdinWriter | None = None
         self.pid1: int | None = None
         self._pidfd1: int | None = None
         self._pidfd_outer: int | None = None
-        self._spawn(host_uid, stdin)
+        self._spawn(host_uid, stdin, interactive)
 
     # -- start -------------------------------------------------------------------------------
     def _bwrap_argv(self, info_fd: int, data_fds: dict[str, int]) -> list[str]:
@@ -336,7 +430,7 @@ class _BoxProcess:
         argv += ["--info-fd", str(info_fd), "--", *s.argv]
         return argv
 
-    def _spawn(self, host_uid: int | None, stdin: bytes | None) -> None:
+    def _spawn(self, host_uid: int | None, stdin: bytes, interactive: bool) -> None:
         opened: list[int] = []
         data_fds: dict[str, int] = {}
         try:
@@ -347,18 +441,13 @@ class _BoxProcess:
                 opened.append(fd)
                 data_fds[path] = fd
             stdin_r: int
-            if stdin is None:  # interactive: keep the write end
-                stdin_r, self.stdin_w = os.pipe2(os.O_CLOEXEC)
-                opened.append(stdin_r)
-                stdin_writer: bytes | None = None
+            stdin_w: int | None = None
+            prefilled = None if interactive else _prefilled_pipe(stdin)
+            if prefilled is None:  # interactive, or too big for one pipe buffer: a thread writes it
+                stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC)
             else:
-                prefilled = _prefilled_pipe(stdin)
-                if prefilled is None:  # too big for one pipe buffer: a thread writes it
-                    stdin_r, self.stdin_w = os.pipe2(os.O_CLOEXEC)
-                    stdin_writer = stdin
-                else:
-                    stdin_r, stdin_writer = prefilled, None
-                opened.append(stdin_r)
+                stdin_r = prefilled
+            opened.append(stdin_r)
             out_r, out_w = os.pipe2(os.O_CLOEXEC)
             err_r, err_w = os.pipe2(os.O_CLOEXEC)
             info_r, info_w = os.pipe2(os.O_CLOEXEC)
@@ -381,7 +470,7 @@ class _BoxProcess:
                 extra_groups=[] if host_uid is not None else None,
             )
         except OSError as exc:
-            for fd in (getattr(self, "_out_r", None), getattr(self, "_err_r", None), self.stdin_w):
+            for fd in (getattr(self, "_out_r", None), getattr(self, "_err_r", None), stdin_w):
                 if fd is not None:
                     with contextlib.suppress(OSError):
                         os.close(fd)
@@ -403,31 +492,22 @@ class _BoxProcess:
                 self._pidfd1 = os.pidfd_open(self.pid1)
             except ProcessLookupError:
                 self._pidfd1 = None
-        if stdin_writer is not None:
-            threading.Thread(target=self._write_all_stdin, args=(stdin_writer,), daemon=True).start()
-
-    def _write_all_stdin(self, data: bytes) -> None:
-        with contextlib.suppress(OSError):
-            self.write_stdin(data)
-        self.close_stdin()
+        if stdin_w is not None:
+            # Started only now, after the box exists: the wall clock already runs and a kill
+            # ends the run even while this thread is stuck writing to a program that never reads.
+            self._stdin = _StdinWriter(stdin_w, initial=stdin, limit=STDIN_PENDING_BYTES if interactive else None)
+            if not interactive:
+                self._stdin.close()
 
     # -- control (thread-safe) ---------------------------------------------------------------
     def write_stdin(self, data: bytes) -> None:
-        with self._stdin_lock:
-            if self.stdin_w is None:
-                return
-            view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(self.stdin_w, view) :]
-            except BrokenPipeError:
-                pass  # the program has exited or closed its stdin
+        """Queue ``data`` for the program; raises StdinFull instead of blocking (see _StdinWriter)."""
+        if self._stdin is not None:
+            self._stdin.write(data)
 
     def close_stdin(self) -> None:
-        with self._stdin_lock:
-            if self.stdin_w is not None:
-                os.close(self.stdin_w)
-                self.stdin_w = None
+        if self._stdin is not None:
+            self._stdin.close()
 
     def kill(self, *, requested: bool = False) -> None:
         """Stop the program: SIGKILL the box init's children, so the init still reaps them (and
@@ -549,7 +629,8 @@ class _BoxProcess:
                 _, outer_status, outer_rusage = os.wait4(self.proc.pid, 0)
                 ended = time.monotonic()
             self.proc.returncode = os.waitstatus_to_exitcode(outer_status)  # Popen must not reap
-            self.close_stdin()
+            if self._stdin is not None:
+                self._stdin.abort()
             inner_rusage = self._reap_init()
             with self._kill_lock:
                 self._closed = True
@@ -726,6 +807,7 @@ class _Interactive:
         self._done.set()
 
     def write_stdin(self, text: str) -> None:
+        """Queue ``text`` for the program without blocking; raises StdinFull when it is not reading."""
         if self._box is not None and not self._done.is_set():
             self._box.write_stdin(text.encode("utf-8"))
 
@@ -779,18 +861,37 @@ class LocalSandbox:
 
     # -- execute -----------------------------------------------------------------------------
     def execute(self, request: RunRequest) -> RunResult:
+        return self.execute_batch(request, [request.stdin])[0]
+
+    def execute_batch(self, request: RunRequest, stdins: list[str], *, budget_ms: int | None = None) -> list[RunResult]:
+        """Compile once, then run once per stdin (``request.stdin`` is ignored), in order.
+
+        Every run gets the same read-only ``/box`` and a fresh box otherwise (own /tmp, pid and
+        network namespaces), so one case cannot leave anything for the next. A failed compile
+        is every case's result. Once the runs' wall time adds up to ``budget_ms``, the remaining
+        cases are not run (TIME_LIMIT, ``run`` None): 200 cases of a program that always hits its
+        wall clock must not hold a pool slot for 200 x the wall clock.
+        """
         spec, version = self._language(request.language)
+        if not stdins:
+            return []
         workspace = _Workspace(self, spec, request.code)
         try:
             compile_result = self._compile(spec, request, workspace)
             if compile_result is not None and compile_result.verdict != Verdict.OK:
-                return self._combine(request, version, compile_result, None)
-            box = _BoxProcess(
-                self._run_stage(spec, request, workspace),
-                host_uid=workspace.uid,
-                stdin=request.stdin.encode("utf-8"),
-            )
-            return self._combine(request, version, compile_result, box.pump())
+                failed = self._combine(request, version, compile_result, None)
+                return [replace(failed) for _ in stdins]
+            stage = self._run_stage(spec, request, workspace)
+            results: list[RunResult] = []
+            spent_ms = 0
+            for stdin in stdins:
+                if budget_ms is not None and spent_ms >= budget_ms:
+                    results.append(budget_exhausted(request, version, compile_result))
+                    continue
+                run = _BoxProcess(stage, host_uid=workspace.uid, stdin=stdin.encode("utf-8")).pump()
+                spent_ms += run.wall_ms
+                results.append(self._combine(request, version, compile_result, run))
+            return results
         finally:
             workspace.close()
 
@@ -803,14 +904,18 @@ class LocalSandbox:
             if compile_result is not None and compile_result.verdict != Verdict.OK:
                 workspace.close()
                 return _Interactive(self, request, None, compile_result, None, version)
+            # The initial stdin goes to the box's writer thread, never written from here: a big
+            # one to a program that does not read would block this call, before any wall clock.
             box = _BoxProcess(
-                self._run_stage(spec, request, workspace), host_uid=workspace.uid, stdin=None, on_output=on_output
+                self._run_stage(spec, request, workspace),
+                host_uid=workspace.uid,
+                stdin=request.stdin.encode("utf-8"),
+                interactive=True,
+                on_output=on_output,
             )
         except BaseException:
             workspace.close()
             raise
-        if request.stdin:
-            box.write_stdin(request.stdin.encode("utf-8"))
         return _Interactive(self, request, workspace, compile_result, box, version)
 
     # -- internals ---------------------------------------------------------------------------

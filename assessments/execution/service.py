@@ -6,10 +6,15 @@
   by priority (a live interview before the default before batch grading), first come first served
   within one. A run that waits longer than ``EXECUTION_QUEUE_TIMEOUT_SECONDS`` gets SANDBOX_ERROR.
   Celery tasks that run code belong on the ``batch`` queue and pass ``Priority.BATCH``.
-* **Cache** — identical (backend, language, code, stdin, limits) return the stored result for
-  ``EXECUTION_CACHE_SECONDS``, marked ``cached``. Failures of ours (SANDBOX_ERROR) are never
-  stored, nor is a time limit reached on the wall clock with CPU time to spare: that one depends
-  on how busy the machine was, and storing it would fail the candidate again on a quiet machine.
+* **Cache** — identical (backend, language, code, stdin, limits, scope) return the stored result
+  for ``EXECUTION_CACHE_SECONDS``, marked ``cached``. The scope (``org:<id>``) keeps tenants
+  apart: with one shared cache, another organization could tell a problem's hidden input by
+  guessing it and watching for a hit (the answer's speed shows a hit even without ``cached``).
+  Failures of ours (SANDBOX_ERROR) are never stored, nor is a time limit reached on the wall
+  clock with CPU time to spare: that one depends on how busy the machine was, and storing it
+  would fail the candidate again on a quiet machine.
+* **Batches** — :func:`execute_batch` runs one program against many stdins (grading): one pool
+  slot, one compile, cached cases skipped, and a time budget for the whole batch.
 * **Throttles** — :func:`throttle_check` counts runs per participant/token and per organization.
 
 Callers in an event loop (the room consumer) call :func:`execute` in a thread of its own
@@ -36,6 +41,7 @@ from assessments.execution.base import (
     MAX_CODE_BYTES,
     VERDICT_MESSAGES,
     Backend,
+    BatchBackend,
     ExecutionError,
     InteractiveRun,
     Limits,
@@ -45,13 +51,14 @@ from assessments.execution.base import (
     Runtime,
     StageResult,
     Verdict,
+    budget_exhausted,
     canonical_language,
 )
 from assessments.execution.pool import PoolTimeout, PriorityPool
 
 logger = logging.getLogger(__name__)
 
-CACHE_PREFIX = "exec:v1"
+CACHE_PREFIX = "exec:v2"  # v2: the key includes the cache scope
 RUNTIMES_TTL_SECONDS = 60.0
 
 
@@ -115,10 +122,11 @@ def get_pool() -> PriorityPool:
 
 
 # --- cache --------------------------------------------------------------------------------
-def cache_key(request: RunRequest, *, backend: Backend) -> str:
-    """sha256 of a canonical JSON of what decides a run's result."""
+def cache_key(request: RunRequest, *, backend: Backend, scope: str = "") -> str:
+    """sha256 of a canonical JSON of what decides a run's result, and of who may see it (``scope``)."""
     canonical = json.dumps(
         {
+            "scope": scope,
             "backend": getattr(backend, "name", type(backend).__name__),
             "language": request.language,
             "code": request.code,
@@ -135,6 +143,10 @@ def cache_key(request: RunRequest, *, backend: Backend) -> str:
 def is_cacheable(result: RunResult, limits: Limits) -> bool:
     if result.verdict == Verdict.SANDBOX_ERROR:
         return False
+    if result.run is None:
+        # Not run: a failed compile is the code's doing; a case a batch skipped for its time
+        # budget (TIME_LIMIT) depends on the cases before it.
+        return result.verdict == Verdict.COMPILE_ERROR
     if result.verdict == Verdict.TIME_LIMIT:
         stage = result.run if result.run is not None else result.compile
         cpu_limit = limits.cpu_ms if result.run is not None else limits.compile_cpu_ms
@@ -207,16 +219,19 @@ def execute(
     *,
     priority: Priority = Priority.DEFAULT,
     use_cache: bool = True,
+    cache_scope: str = "",
     backend: Backend | None = None,
 ) -> RunResult:
     """Run ``request`` through the configured backend, waiting for a pool slot by priority.
 
-    Raises ValueError for a language we do not run or code over 64 KiB (callers validate first);
-    a failure of the backend itself comes back as a SANDBOX_ERROR result, never as an exception.
+    ``cache_scope`` is part of the cache key: pass ``f"org:{organization_id}"`` wherever another
+    organization's caller could send the same run. Raises ValueError for a language we do not
+    run or code over 64 KiB (callers validate first); a failure of the backend itself comes back
+    as a SANDBOX_ERROR result, never as an exception.
     """
     request = _checked(request)
     backend = backend or get_backend()
-    key = cache_key(request, backend=backend) if use_cache else None
+    key = cache_key(request, backend=backend, scope=cache_scope) if use_cache else None
     if key is not None:
         hit = _from_cache(django_cache.get(key))
         if hit is not None:
@@ -237,6 +252,104 @@ def execute(
     if key is not None and is_cacheable(result, request.limits):
         django_cache.set(key, _to_cache(result), timeout=settings.EXECUTION_CACHE_SECONDS)
     return result
+
+
+def batch_budget_ms(limits: Limits, runs: int) -> int:
+    """How much wall time the runs of one batch may add up to before the rest are not run."""
+    return min(runs * limits.wall_ms, round(float(settings.EXECUTION_BATCH_BUDGET_SECONDS) * 1000))
+
+
+def _backend_execute_batch(
+    backend: Backend, request: RunRequest, stdins: list[str], priority: Priority, budget_ms: int
+) -> list[RunResult]:
+    from assessments.execution.piston_client import PistonClient
+
+    if isinstance(backend, PistonClient):
+        return backend.execute_batch(request, stdins, budget_ms=budget_ms, priority=priority.name.lower())
+    if hasattr(backend, "execute_batch"):
+        batch_backend: BatchBackend = backend  # type: ignore[assignment]
+        return batch_backend.execute_batch(request, stdins, budget_ms=budget_ms)
+    # A backend without batches: the same contract, one execute per stdin (each compiles).
+    results: list[RunResult] = []
+    spent_ms = 0
+    for stdin in stdins:
+        if spent_ms >= budget_ms:
+            last = results[-1] if results else None
+            results.append(budget_exhausted(request, last.version if last else "", last.compile if last else None))
+            continue
+        result = backend.execute(dataclasses.replace(request, stdin=stdin))
+        spent_ms += result.run.wall_ms if result.run is not None else 0
+        results.append(result)
+        if result.verdict == Verdict.COMPILE_ERROR:
+            return results + [dataclasses.replace(result) for _ in stdins[len(results) :]]
+    return results
+
+
+def execute_batch(
+    request: RunRequest,
+    stdins: list[str],
+    *,
+    priority: Priority = Priority.DEFAULT,
+    use_cache: bool = True,
+    cache_scope: str = "",
+) -> list[RunResult]:
+    """Run ``request``'s program once per stdin (its own ``stdin`` is ignored), compiling once.
+
+    One result per stdin, in order. Cached cases (same key as :func:`execute` with that stdin)
+    are served from the cache; the others run in one backend batch while this holds one pool
+    slot. When the runs' wall time adds up to :func:`batch_budget_ms`, the remaining cases come
+    back as TIME_LIMIT without running. Raises ValueError like :func:`execute`; a failure of the
+    backend makes every case not served from the cache a SANDBOX_ERROR.
+    """
+    request = _checked(request)
+    backend = get_backend()
+    stdins = list(stdins)
+    results: list[RunResult | None] = [None] * len(stdins)
+    keys: list[str] = []
+    if use_cache:
+        keys = [cache_key(dataclasses.replace(request, stdin=s), backend=backend, scope=cache_scope) for s in stdins]
+        stored = django_cache.get_many(list(set(keys)))
+        for i, key in enumerate(keys):
+            if key in stored:
+                results[i] = _from_cache(stored[key])
+    missing = [i for i, result in enumerate(results) if result is None]
+    if missing:
+        # Identical stdins in one batch run once.
+        todo = list(dict.fromkeys(stdins[i] for i in missing))
+        fresh = _run_batch(backend, request, todo, priority, batch_budget_ms(request.limits, len(todo)))
+        by_stdin = dict(zip(todo, fresh, strict=True))
+        for i in missing:
+            results[i] = by_stdin[stdins[i]]
+        if use_cache:
+            to_store = {
+                keys[i]: _to_cache(by_stdin[stdins[i]])
+                for i in missing
+                if is_cacheable(by_stdin[stdins[i]], request.limits)
+            }
+            if to_store:
+                django_cache.set_many(to_store, timeout=settings.EXECUTION_CACHE_SECONDS)
+    return [result for result in results if result is not None]
+
+
+def _run_batch(
+    backend: Backend, request: RunRequest, stdins: list[str], priority: Priority, budget_ms: int
+) -> list[RunResult]:
+    try:
+        with get_pool().slot(priority, timeout=settings.EXECUTION_QUEUE_TIMEOUT_SECONDS):
+            results = _backend_execute_batch(backend, request, stdins, priority, budget_ms)
+        if len(results) != len(stdins):
+            raise ExecutionError(f"the backend answered {len(results)} results for {len(stdins)} stdins")
+        return results
+    except PoolTimeout:
+        logger.warning("execution pool: no free slot within %s s", settings.EXECUTION_QUEUE_TIMEOUT_SECONDS)
+        error = sandbox_error(request, "Every execution slot stayed busy; try again in a moment.")
+    except ExecutionError as exc:
+        logger.warning("execution backend failed: %s", exc)
+        error = sandbox_error(request, str(exc))
+    except Exception:
+        logger.exception("execution backend crashed")
+        error = sandbox_error(request, VERDICT_MESSAGES[Verdict.SANDBOX_ERROR])
+    return [dataclasses.replace(error) for _ in stdins]
 
 
 @cache
