@@ -9,6 +9,7 @@ LINK_KEY = r"(?P<token>[A-Za-z0-9_\-]{1,128})"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/dsa/<str:token>/", views.dsa_page, name="dsa_page"),
     # §4.3: the API endpoints answer with or without a trailing slash.
+    re_path(rf"^v1/dsa/{LINK_KEY}/start/?$", views.dsa_start, name="dsa_start"),
     re_path(rf"^v1/dsa/{LINK_KEY}/run/?$", views.dsa_run, name="dsa_run"),
     re_path(rf"^v1/dsa/{LINK_KEY}/submit/?$", views.dsa_submit, name="dsa_submit"),
     re_path(rf"^v1/dsa/{LINK_KEY}/state/?$", views.dsa_state, name="dsa_state"),

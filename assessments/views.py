@@ -8,11 +8,15 @@ post the multipart one, but it would need the candidate's secret token to do so.
 
 Errors are ``{"error": "..."}`` with the §4.3 status codes; the score never appears in any of
 these answers or in the page.
+
+GET requests (the page, ``state``) never start the assessment: mail scanners and link previews
+fetch links. Before the start the page is a start screen — titles, time limit, languages, the
+submission budget, the proctoring notice — without the statement or the starter code, so nobody
+reads the problem off the clock; its button POSTs ``start``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -110,9 +114,22 @@ def _state(access: dsa.DsaAccess) -> dict[str, Any]:
 @csrf_exempt
 @require_GET
 def dsa_state(request: HttpRequest, token: str) -> JsonResponse:
-    """``GET /v1/dsa/<token>/state``: the deadline and the submissions left (for the page)."""
+    """``GET /v1/dsa/<token>/state``: the deadline (null before the start) and the submissions left."""
     try:
-        access = dsa.dsa_access_by_token(token=token)
+        access = dsa.dsa_access_by_token(token=token, start=False)
+    except dsa.DsaError as exc:
+        return _error(exc)
+    return _ok(_state(access))
+
+
+@csrf_exempt
+@require_POST
+def dsa_start(request: HttpRequest, token: str) -> JsonResponse:
+    """``POST /v1/dsa/<token>/start``: start the clock (the start screen's button); answers the state."""
+    try:
+        access = dsa.dsa_access_by_token(token=token, start=False)
+        _json_body(request)
+        dsa.dsa_start(access=access)
     except dsa.DsaError as exc:
         return _error(exc)
     return _ok(_state(access))
@@ -150,11 +167,7 @@ def dsa_events(request: HttpRequest, token: str) -> JsonResponse:
     """``POST /v1/dsa/<token>/events``: ``{"events": [{"kind", "at", "length"?}, ...]}``."""
     try:
         access = dsa.dsa_access_by_token(token=token)
-        raw = _json_body(request)
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise dsa.bad_request(_("The body is not valid JSON.")) from None
+        data = dsa.parse_json(_json_body(request))
         events = data.get("events") if isinstance(data, dict) else None
         created = dsa.integrity_record(access=access, events=events)
     except dsa.DsaError as exc:
@@ -232,15 +245,16 @@ def page_strings() -> dict[str, str]:
         "camera_failed": _("The camera could not start (%(error)s). The recruiter will see that it was off."),
         "snapshot_sent": _("Last snapshot sent at %(time)s"),
         "code_too_large": _("Your code is larger than 64 KiB."),
+        "starting": _("Starting the assessment…"),
     }
 
 
 @never_cache
 @require_GET
 def dsa_page(request: HttpRequest, token: str) -> HttpResponse:
-    """The page a candidate's assessment link opens: problem, editor, Run/Submit, countdown."""
+    """The page a candidate's assessment link opens: a start screen, then problem, editor, Run/Submit."""
     try:
-        access = dsa.dsa_access_by_token(token=token)
+        access = dsa.dsa_access_by_token(token=token, start=False)
     except dsa.DsaError as exc:
         titles = {
             404: _("This assessment link is not valid"),
@@ -254,25 +268,24 @@ def dsa_page(request: HttpRequest, token: str) -> HttpResponse:
         )
     problems = dsa.dsa_problems(access=access)
     languages = [lang for lang in LANGUAGES if lang in access.config.languages]
-    problem_views = []
-    for problem in problems:
-        samples = [
-            {"id": case.pk, "name": case.name, "input": case.input, "expected": case.expected_output}
-            for case in problem.test_cases.filter(hidden=False).order_by("order", "pk")
-        ]
-        problem_views.append(
-            {
-                "id": problem.pk,
-                "title": problem.title,
-                "difficulty": problem.get_difficulty_display(),
-                "statement_html": _statement_html(problem.statement),
-                "samples": samples,
-                "starter": {lang: str((problem.starter_code or {}).get(lang, "")) for lang in languages},
-            }
-        )
+    problem_views: list[dict[str, Any]] = [
+        {"id": problem.pk, "title": problem.title, "difficulty": problem.get_difficulty_display()}
+        for problem in problems
+    ]
+    if access.started:  # the statement, samples and starter code only once the clock runs
+        for view, problem in zip(problem_views, problems, strict=True):
+            view["statement_html"] = _statement_html(problem.statement)
+            view["samples"] = [
+                {"id": case.pk, "name": case.name, "input": case.input, "expected": case.expected_output}
+                for case in problem.test_cases.filter(hidden=False).order_by("order", "pk")
+            ]
+            view["starter"] = {lang: str((problem.starter_code or {}).get(lang, "")) for lang in languages}
     base = reverse("dsa_page", kwargs={"token": token})
-    config = {
+    config: dict[str, Any] = {
+        "started": access.started,
         "urls": {
+            "page": base,
+            "start": base + "start",
             "run": base + "run",
             "submit": base + "submit",
             "state": base + "state",
@@ -281,9 +294,7 @@ def dsa_page(request: HttpRequest, token: str) -> HttpResponse:
             "events": base + "events",
             "snapshot": base + "snapshot",
         },
-        "storageKey": f"dsa:{access.session.pk}",
         "languages": [{"value": lang, "label": LANGUAGE_LABELS.get(lang, lang)} for lang in languages],
-        "problems": [{"id": p["id"], "title": p["title"], "starter": p["starter"]} for p in problem_views],
         "maxCodeBytes": MAX_CODE_BYTES,
         "proctoring": {
             "enabled": access.config.proctoringEnabled,
@@ -291,12 +302,16 @@ def dsa_page(request: HttpRequest, token: str) -> HttpResponse:
         },
         **_state(access),
     }
+    if access.started:
+        config["storageKey"] = f"dsa:{access.session.pk}"
+        config["problems"] = [{"id": p["id"], "title": p["title"], "starter": p["starter"]} for p in problem_views]
     return render(
         request,
         "assessments/dsa.html",
         {
             "access": access,
             "interview": access.interview,
+            "started": access.started,
             "problems": problem_views,
             "languages": config["languages"],
             "config": config,

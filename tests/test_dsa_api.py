@@ -227,7 +227,9 @@ def test_submit_does_not_take_case_ids(dsa: Dsa, client: Client) -> None:
 
 
 # --- errors -------------------------------------------------------------------------------
-@pytest.mark.parametrize("endpoint", ["run", "submit", "run/", "submit/", "finish", "events", "state", "consent"])
+@pytest.mark.parametrize(
+    "endpoint", ["start", "start/", "run", "submit", "run/", "submit/", "finish", "events", "state", "consent"]
+)
 def test_an_unknown_token_is_404(db: None, client: Client, endpoint: str) -> None:
     url = f"/v1/dsa/{'z' * 40}/{endpoint}"
     response = client.get(url) if endpoint == "state" else post(client, url, {"language": "python", "code": UPPER})
@@ -273,7 +275,7 @@ def test_an_expired_link_or_ended_assessment_is_410(dsa: Dsa, client: Client, ho
             finished_at=now,
         )
     # then
-    for endpoint in ("run", "submit", "finish", "events"):
+    for endpoint in ("start", "run", "submit", "finish", "events"):
         response = post(client, dsa.url(endpoint), {"language": "python", "code": UPPER})
         assert response.status_code == 410, endpoint
         assert response.json()["error"]
@@ -281,8 +283,8 @@ def test_an_expired_link_or_ended_assessment_is_410(dsa: Dsa, client: Client, ho
 
 
 def test_the_deadline_is_enforced_by_the_server(dsa: Dsa, client: Client) -> None:
-    # given: the page opened (the session started) and the time limit passed
-    assert client.get(dsa.url()).status_code == 200
+    # given: the session started and the time limit passed
+    assert post(client, dsa.url("start"), {}).status_code == 200
     session = DsaSession.objects.get(interview=dsa.interview)
     DsaSession.objects.filter(pk=session.pk).update(deadline=timezone.now() - timedelta(seconds=1))
     # when
@@ -294,28 +296,37 @@ def test_the_deadline_is_enforced_by_the_server(dsa: Dsa, client: Client) -> Non
     assert Interview.objects.get(pk=dsa.interview.pk).status == Interview.Status.COMPLETED
 
 
-def test_the_session_starts_at_first_use_and_its_deadline_is_capped_by_the_link(acme: Tenant, client: Client) -> None:
+def test_the_session_starts_on_start_and_its_deadline_is_capped_by_the_link(acme: Tenant, client: Client) -> None:
     # given: a 60-minute assessment whose link expires in 30 minutes
     dsa = make_dsa(acme.org, timeLimitMinutes=60)
     expires = timezone.now() + timedelta(minutes=30)
     Participant.objects.filter(pk=dsa.candidate.pk).update(token_expires_at=expires)
     assert not DsaSession.objects.exists()
     # when
-    client.get(dsa.url())
+    response = post(client, dsa.url("start"), {})
     # then
     session = DsaSession.objects.get()
     assert session.started_at is not None
     assert session.deadline == expires
+    assert response.json()["deadline"] == expires.isoformat()
     assert Interview.objects.get(pk=dsa.interview.pk).status == Interview.Status.LIVE
-    # and opening it again does not restart the clock
+    # and starting again, or opening the page, does not restart the clock
     started = session.started_at
+    assert post(client, dsa.url("start/"), {}).status_code == 200
     client.get(dsa.url())
     assert DsaSession.objects.get().started_at == started
 
 
+@pytest.mark.sandbox
+def test_run_starts_a_session_that_was_not_started(dsa: Dsa, client: Client) -> None:
+    # API integrations post /run or /submit directly (§4.3)
+    assert post(client, dsa.url("run"), {"language": "python", "code": UPPER}).status_code == 200
+    assert DsaSession.objects.get().started_at is not None
+
+
 def test_the_deadline_is_the_time_limit_after_the_start(acme: Tenant, client: Client) -> None:
     dsa = make_dsa(acme.org, timeLimitMinutes=45)
-    client.get(dsa.url("state"))
+    post(client, dsa.url("start"), {})
     session = DsaSession.objects.get(interview=dsa.interview)
     assert session.deadline - session.started_at == timedelta(minutes=45)
 
@@ -323,7 +334,7 @@ def test_the_deadline_is_the_time_limit_after_the_start(acme: Tenant, client: Cl
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
 )
-@pytest.mark.parametrize("endpoint", ["run", "submit"])
+@pytest.mark.parametrize("endpoint", ["run", "submit", "start"])
 def test_a_body_that_is_not_json_is_415(dsa: Dsa, client: Client, content_type: str, endpoint: str) -> None:
     body = json.dumps({"language": "python", "code": UPPER})
     response = client.post(dsa.url(endpoint), data=body, content_type=content_type)
@@ -417,7 +428,7 @@ def test_runs_are_throttled_per_token_not_per_address(acme: Tenant, client: Clie
 
 def test_finish_ends_the_assessment(dsa: Dsa, client: Client) -> None:
     # given
-    client.get(dsa.url())
+    post(client, dsa.url("start"), {})
     # when
     response = post(client, dsa.url("finish"), {})
     # then
@@ -435,7 +446,8 @@ def test_finish_needs_json(dsa: Dsa, client: Client) -> None:
 @pytest.mark.sandbox
 def test_state_changes_are_audited_with_the_candidate_as_actor(dsa: Dsa, client: Client) -> None:
     # when
-    client.get(dsa.url())
+    client.get(dsa.url())  # a GET starts nothing: the first entry is the start
+    post(client, dsa.url("start"), {})
     post(client, dsa.url("run"), {"language": "python", "code": UPPER})
     post(client, dsa.url("submit"), {"language": "python", "code": UPPER})
     post(client, dsa.url("finish"), {})
@@ -452,6 +464,8 @@ def test_a_problem_of_another_organization_is_never_served(acme: Tenant, globex:
     foreign = ProblemFactory(organization=globex.org, title="Globex secret problem")
     dsa = make_dsa(acme.org, problems=[foreign])
     # then
+    assert "Globex secret problem" not in client.get(dsa.url()).content.decode()
+    assert post(client, dsa.url("start"), {}).status_code == 409  # no problem: no clock
     page = client.get(dsa.url())
     assert "Globex secret problem" not in page.content.decode()
     response = post(client, dsa.url("run"), {"language": "python", "code": UPPER})

@@ -1,6 +1,7 @@
 """The candidate's assessment page end to end: headless Chromium (fake camera) against a real daphne.
 
-The candidate opens the token link, accepts the proctoring notice, sees the camera indicator,
+The candidate opens the token link (a start screen: nothing starts until they press Start),
+starts the assessment, which accepts the proctoring notice, sees the camera indicator,
 types code in CodeMirror, runs it against the samples, submits it (hidden tests: passed/failed
 only), and a webcam snapshot arrives on the server; the page never shows the score or hidden data.
 """
@@ -14,7 +15,8 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from assessments.models import IntegrityEvent, ProctoringSnapshot, Submission
+from accounts.models import AuditLog
+from assessments.models import DsaSession, IntegrityEvent, ProctoringSnapshot, Submission
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import Tenant
 from tests.live_asgi import ROOT, daphne_server
@@ -70,19 +72,29 @@ def test_candidate_runs_submits_and_is_proctored(acme: Tenant, browser: Browser)
         page.on("response", lambda r: print(f"[dsa] {r.status} {r.url}") if r.status >= 400 else None)
         page.goto(f"{base}/v1/dsa/{dsa.token}/")
 
-        # then: the notice comes first, the work is hidden
-        expect(page.get_by_role("heading", name="Before you start: this assessment is proctored")).to_be_visible()
-        expect(page.locator("#dsa-work")).to_be_hidden()
-        expect(page.locator("#dsa-countdown")).to_contain_text("Time left")
-        screenshot(page, "01-notice")
+        # then: a start screen with the facts and the proctoring notice, no statement, no editor
+        expect(page.get_by_role("heading", name="Before you start")).to_be_visible()
+        expect(page.get_by_role("heading", name="This assessment is proctored")).to_be_visible()
+        expect(page.locator("#dsa-start")).to_contain_text(dsa.problem.title)
+        expect(page.locator("#dsa-start")).to_contain_text("20 submissions in all")
+        expect(page.locator("#dsa-work")).to_have_count(0)
+        expect(page.locator(".cm-content")).to_have_count(0)
+        expect(page.locator("#dsa-camera")).to_be_hidden()
+        assert not DsaSession.objects.filter(started_at__isnull=False).exists()
+        screenshot(page, "01-start")
 
-        # when: the candidate agrees
-        page.get_by_role("button", name="I agree — turn on the camera and start").click()
-        # then: the camera indicator is on and the problem shows
+        # when: the candidate starts (which is also the consent to the camera)
+        page.get_by_role("button", name="Start the assessment").click()
+        # then: the clock runs, the camera indicator is on and the problem shows
+        expect(page.locator("#dsa-countdown")).to_contain_text("Time left")
         expect(page.locator("#dsa-camera")).to_have_attribute("data-state", "on")
         expect(page.locator("#dsa-camera")).to_contain_text("Camera on — a snapshot every 2 s")
         expect(page.get_by_role("heading", name=dsa.problem.title)).to_be_visible()
         expect(page.locator(".cm-content")).to_contain_text("write your solution here")
+        expect(page.locator("#dsa-notice")).to_be_hidden()
+        assert DsaSession.objects.get(interview=dsa.interview).started_at is not None
+        assert AuditLog.objects.filter(action="dsa.proctoring_consent").count() == 1
+        screenshot(page, "01b-started")
 
         # when: the candidate types a solution and runs it
         page.locator(".cm-content").click()

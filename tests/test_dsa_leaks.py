@@ -64,6 +64,7 @@ def test_no_candidate_answer_contains_hidden_data_or_the_score(dsa: Dsa, client:
     assert Submission.objects.get().score == 57.14
     bodies["submit"] = first.content
     # when: the candidate uses every endpoint the link offers
+    bodies["start"] = post(client, dsa.url("start"), {}).content
     page = client.get(dsa.url())
     assert page.status_code == 200
     bodies["page"] = page.content
@@ -97,6 +98,8 @@ def test_no_candidate_answer_contains_hidden_data_or_the_score(dsa: Dsa, client:
 
 
 def test_the_page_shows_the_samples_but_no_hidden_case(dsa: Dsa, client: Client) -> None:
+    assert_clean(client.get(dsa.url()).content, "start screen")
+    post(client, dsa.url("start"), {})
     page = client.get(dsa.url()).content.decode()
     assert "hello" in page
     assert "HELLO" in page

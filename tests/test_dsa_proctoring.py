@@ -117,10 +117,16 @@ def test_no_snapshot_is_taken_when_proctoring_is_off(acme: Tenant, client: Clien
 
 
 def test_the_page_tells_the_candidate_before_the_camera_starts(dsa: Dsa, client: Client) -> None:
-    page = client.get(dsa.url()).content.decode()
-    assert "this assessment is proctored" in page
-    assert "a snapshot every 30 s" in page
-    assert 'id="dsa-camera"' in page
+    # given: the start screen, and the page once started (the camera asks again on each load)
+    start_screen = client.get(dsa.url()).content.decode()
+    post_json(client, dsa.url("start"), {})
+    started = client.get(dsa.url()).content.decode()
+    # then
+    for page in (start_screen, started):
+        assert "this assessment is proctored" in page.lower()
+        assert "a still picture every 30 seconds" in page
+        assert "a snapshot every 30 s" in page
+        assert 'id="dsa-camera"' in page
 
 
 def test_snapshots_after_the_end_are_410(dsa: Dsa, client: Client) -> None:

@@ -1,9 +1,11 @@
 """The async coding assessment behind a candidate's token link (DESIGN §4.3).
 
 The token is the candidate participant's join token of an interview whose stage is
-``technical_dsa``. The session starts the first time the link is used (the page or an API call),
-its deadline is ``started + dsaConfig.timeLimitMinutes`` capped by the link's expiry, and every
-endpoint checks it here, on the server: the page's countdown is only a courtesy.
+``technical_dsa``. The session starts on a POST only — ``/start`` (the page's start button),
+``/run`` or ``/submit`` (API integrations post directly), or another token endpoint — never on a
+GET: e-mail scanners and link previews fetch the link, and must not start (and burn) the
+candidate's time. Its deadline is ``started + dsaConfig.timeLimitMinutes`` capped by the link's
+expiry, and every endpoint checks it here, on the server: the page's countdown is only a courtesy.
 
 Decisions (documented in docs/assessments.md):
 - ``/run`` grades the visible cases only. A body may narrow them with ``testCaseIds``; an id
@@ -13,6 +15,10 @@ Decisions (documented in docs/assessments.md):
 - A late grading (submitted before the deadline, graded after) still counts: the request time
   decides.
 - Candidates have no account, so audit entries have no actor: their label names the candidate.
+- One run or submission per token at a time (a cache guard, 429 while one is going on): grading
+  is the expensive part, and N parallel submissions must not all grade past ``maxSubmissions``.
+- A submission whose grading met a SANDBOX_ERROR (the runner failed, not the program) is neither
+  stored nor counted: 503, try again.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,6 +69,9 @@ SNAPSHOT_MIN_GAP_FRACTION = 0.5
 SNAPSHOT_FORMATS = {"JPEG", "PNG"}
 SNAPSHOT_MAX_PIXELS = 4096 * 4096
 OPEN_STATUSES = (Interview.Status.SCHEDULED, Interview.Status.LIVE)
+#: how soon to try again after a 429 "busy" (a run of this token is going on) or a 503
+BUSY_RETRY_AFTER = 2
+RUNNER_RETRY_AFTER = 5
 
 
 class DsaError(ApplicationError):
@@ -99,6 +111,10 @@ class DsaAccess:
     def throttle_key(self) -> str:
         return f"dsa:{self.participant.pk}"
 
+    @property
+    def started(self) -> bool:
+        return self.session.started_at is not None
+
 
 # --- audit --------------------------------------------------------------------------------
 def _audit(
@@ -133,6 +149,8 @@ def _close(session: DsaSession, *, at: datetime) -> None:
 
 def dsa_access_by_token(*, token: str, start: bool = True) -> DsaAccess:
     """The assessment a token link opens, started now if it was not (``start``); refuses otherwise.
+
+    GET requests pass ``start=False``: only a deliberate POST starts the clock.
 
     404 for a token that names no candidate of a ``technical_dsa`` interview; 410 for a revoked or
     expired link, a cancelled or finished interview, or a session past its deadline.
@@ -193,6 +211,15 @@ def _start(access: DsaAccess) -> DsaSession:
     return session
 
 
+def dsa_start(*, access: DsaAccess) -> DsaSession:
+    """Start the clock (the page's start button); starting a started session changes nothing."""
+    _check_open(access)
+    dsa_problem_get(access=access)  # 409 without a problem: no clock for an assessment not ready
+    if not access.started:
+        access.session = _start(access)
+    return access.session
+
+
 def dsa_problems(*, access: DsaAccess) -> list[Problem]:
     """The assessment's problems in ``dsaConfig.problems`` order (only the organization's own)."""
     ids = [pk for pk in access.config.problems if 0 < pk <= MAX_ROW_ID]
@@ -221,7 +248,24 @@ def submissions_left(*, access: DsaAccess) -> int:
     return max(0, access.config.maxSubmissions - access.session.submissions.count())
 
 
+def _limit_reached(access: DsaAccess) -> DsaError:
+    return DsaError(
+        _("You have used all %(n)s submissions of this assessment.") % {"n": access.config.maxSubmissions},
+        status=409,
+        code="submission_limit",
+    )
+
+
 # --- requests -----------------------------------------------------------------------------
+def parse_json(body: bytes) -> Any:
+    """A request body parsed as JSON, or 400."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: deep nesting ("[[[[…") exhausts the parser's stack; it is no ValueError
+        raise bad_request(_("The body is not valid JSON.")) from None
+
+
 @dataclass(frozen=True)
 class CodeBody:
     language: str
@@ -234,10 +278,7 @@ def parse_code_body(*, body: bytes, allowed_languages: list[str], allow_case_ids
     """Check a ``/run`` or ``/submit`` JSON body: 400 for a bad body or language, 413 for big code."""
     if len(body) > 4 * MAX_CODE_BYTES + 4096:  # JSON escapes at most quadruple the code
         raise DsaError(_("The code is larger than 64 KiB."), status=413, code="too_large")
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise bad_request(_("The body is not valid JSON.")) from None
+    data = parse_json(body)
     if not isinstance(data, dict):
         raise bad_request(_('The body must be a JSON object like {"language": "python", "code": "..."}.'))
     language, code = data.get("language"), data.get("code")
@@ -292,6 +333,28 @@ def _throttle(access: DsaAccess) -> None:
         ) from None
 
 
+@contextmanager
+def _one_at_a_time(access: DsaAccess, *, seconds: int) -> Iterator[None]:
+    """Hold the token's "busy" guard for the block, or refuse with 429 if a run holds it already.
+
+    ``seconds`` bounds the grading: the guard expires by itself if this process dies meanwhile.
+    """
+    key = f"dsa-busy:{access.participant.pk}"
+    mine = uuid.uuid4().hex
+    if not cache.add(key, mine, timeout=seconds):
+        raise DsaError(
+            _("A run is already in progress for this assessment. Wait for its results, then try again."),
+            status=429,
+            code="busy",
+            retry_after=BUSY_RETRY_AFTER,
+        )
+    try:
+        yield
+    finally:
+        if cache.get(key) == mine:  # past its timeout, the guard may be another run's by now
+            cache.delete(key)
+
+
 def _visible_cases(problem: Problem, case_ids: list[int] | None) -> list[TestCase]:
     cases = grading.selected_cases(problem=problem, include_hidden=False)
     if case_ids is None:
@@ -308,15 +371,16 @@ def dsa_run(*, access: DsaAccess, body: CodeBody) -> grading.CandidateAnswer:
     _check_open(access)
     problem = dsa_problem_get(access=access, problem_id=body.problem_id)
     cases = _visible_cases(problem, body.case_ids)
-    _throttle(access)
-    outcome = grading.grade(
-        problem=problem,
-        language=body.language,
-        code=body.code,
-        include_hidden=False,
-        priority=service.Priority.DEFAULT,
-        cases=cases,
-    )
+    with _one_at_a_time(access, seconds=grading.budget_seconds(problem=problem, cases=len(cases))):
+        _throttle(access)
+        outcome = grading.grade(
+            problem=problem,
+            language=body.language,
+            code=body.code,
+            include_hidden=False,
+            priority=service.Priority.DEFAULT,
+            cases=cases,
+        )
     with transaction.atomic():
         run = CodeRun.objects.create(
             interview=access.interview,
@@ -340,30 +404,52 @@ def dsa_run(*, access: DsaAccess, body: CodeBody) -> grading.CandidateAnswer:
 def dsa_submit(*, access: DsaAccess, body: CodeBody) -> tuple[Submission, grading.CandidateAnswer]:
     """Grade code against every case of the problem (``/submit``) and store the submission.
 
-    The score goes to the submission and to ``Interview.stage_data["dsaSubmissions"]``, under a
-    row lock on the interview so two submissions cannot lose each other's entry.
+    The token's busy guard lets one grading run at a time, and the budget is checked again under
+    the interview's row lock before grading (and once more before storing), so parallel requests
+    cannot grade past ``maxSubmissions``. The score goes to the submission and to
+    ``Interview.stage_data["dsaSubmissions"]`` under that lock, so two submissions cannot lose
+    each other's entry. A grading the runner failed is not stored: 503.
     """
     _check_open(access)
     problem = dsa_problem_get(access=access, problem_id=body.problem_id)
     if submissions_left(access=access) <= 0:
-        raise DsaError(
-            _("You have used all %(n)s submissions of this assessment.") % {"n": access.config.maxSubmissions},
-            status=409,
-            code="submission_limit",
+        raise _limit_reached(access)
+    cases = grading.selected_cases(problem=problem, include_hidden=True)
+    with _one_at_a_time(access, seconds=grading.budget_seconds(problem=problem, cases=len(cases))):
+        with transaction.atomic():
+            Interview.objects.select_for_update().get(pk=access.interview.pk)
+            if DsaSession.objects.get(pk=access.session.pk).submissions.count() >= access.config.maxSubmissions:
+                raise _limit_reached(access)
+        _throttle(access)
+        outcome = grading.grade(
+            problem=problem,
+            language=body.language,
+            code=body.code,
+            include_hidden=True,
+            priority=service.Priority.DEFAULT,
+            cases=cases,
         )
-    _throttle(access)
-    outcome = grading.grade(
-        problem=problem, language=body.language, code=body.code, include_hidden=True, priority=service.Priority.DEFAULT
-    )
+        if outcome.sandbox_failed:
+            # Not the candidate's fault: charging a submission for it would be unfair. (The run
+            # throttle above did count, which bounds retries of a program that tries to cause it.)
+            logger.warning("DSA submission of session %s not stored: the runner failed", access.session.pk)
+            raise DsaError(
+                _("The code runner is busy; your submission was not counted. Try again."),
+                status=503,
+                code="runner_busy",
+                retry_after=RUNNER_RETRY_AFTER,
+            )
+        return _submission_store(access=access, problem=problem, body=body, outcome=outcome)
+
+
+def _submission_store(
+    *, access: DsaAccess, problem: Problem, body: CodeBody, outcome: grading.Grade
+) -> tuple[Submission, grading.CandidateAnswer]:
     with transaction.atomic():
         interview = Interview.objects.select_for_update().get(pk=access.interview.pk)
         session = DsaSession.objects.get(pk=access.session.pk)
         if session.submissions.count() >= access.config.maxSubmissions:
-            raise DsaError(
-                _("You have used all %(n)s submissions of this assessment.") % {"n": access.config.maxSubmissions},
-                status=409,
-                code="submission_limit",
-            )
+            raise _limit_reached(access)
         submission = Submission(
             session=session,
             problem=problem,

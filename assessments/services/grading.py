@@ -6,23 +6,29 @@ interviewers). It returns everything it learnt (:class:`Grade`, kept for recruit
 ``redact_for_candidate`` turns that into the DESIGN §4.3 answer, where a hidden case is exactly
 ``{testCaseId, passed, hidden: true}``.
 
-The execution interface has no "compile once, run many" call, so a compiled language is compiled
-once per test case; the execution service's cache does not help there (its key includes stdin).
-A compile error is deterministic, so grading stops at the first one instead of compiling again
-for every case.
+One grading is one ``service.execute_batch`` call: the code is compiled once and run once per
+case, with the cache scoped to the problem's organization. A compile error means no case ran, so
+the grade has no results.
+
+Everything kept from a program's output goes through :func:`clean_text`: PostgreSQL refuses NUL
+in ``text`` and ``jsonb``, and a program that could make the save fail (a 500, the submission
+rolled back and not counted) on a condition of a hidden input would read that input a bit at a
+time, for free.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
+
+from django.conf import settings
 
 from assessments import checkers
 from assessments.execution import service
 from assessments.execution.base import (
     OUTPUT_CAP_BYTES,
-    ExecutionError,
     Limits,
     RunRequest,
     RunResult,
@@ -33,6 +39,8 @@ from assessments.models import Problem, TestCase
 #: the wall-clock limit of one run: room for a slow start (the JVM) above the CPU time limit
 WALL_FACTOR = 2
 WALL_EXTRA_MS = 1500
+#: slack above the limits in :func:`budget_seconds` (process start-up, judging, the database)
+BUDGET_MARGIN_SECONDS = 30
 
 
 class VisibleResult(TypedDict):
@@ -112,6 +120,11 @@ class Grade:
         return sum(1 for r in self.results if r.passed)
 
     @property
+    def sandbox_failed(self) -> bool:
+        """Whether the runner failed (not the program) on some case: such a grade says nothing."""
+        return any(r.verdict == Verdict.SANDBOX_ERROR for r in self.results)
+
+    @property
     def score(self) -> float:
         """The percentage of cases passed (0 when there is none or the code did not compile)."""
         return round(100.0 * self.passed / self.total, 2) if self.total and self.compile_ok else 0.0
@@ -120,11 +133,21 @@ class Grade:
         return asdict(self) | {"results": [r.as_json() for r in self.results]}
 
 
-def cap_text(text: str, limit: int = OUTPUT_CAP_BYTES) -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, without splitting a character."""
-    raw = (text or "").encode("utf-8", errors="replace")
+#: what a database cannot store: NUL (PostgreSQL text and jsonb) and lone surrogates (not UTF-8)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean_text(text: str | None) -> str:
+    """``text`` with every code point a database refuses replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text or "")
+
+
+def cap_text(text: str | None, limit: int = OUTPUT_CAP_BYTES) -> str:
+    """``text`` cleaned (:func:`clean_text`) and cut to at most ``limit`` UTF-8 bytes, whole characters."""
+    cleaned = clean_text(text)
+    raw = cleaned.encode("utf-8")
     if len(raw) <= limit:
-        return text or ""
+        return cleaned
     return raw[:limit].decode("utf-8", errors="ignore")
 
 
@@ -137,6 +160,14 @@ def problem_limits(problem: Problem) -> Limits:
     )
 
 
+def budget_seconds(*, problem: Problem, cases: int) -> int:
+    """How long grading ``cases`` cases of ``problem`` may take: a wait for the pool, a compile, the
+    runs up to the batch's budget (and the one run that crosses it)."""
+    limits = problem_limits(problem)
+    run_ms = limits.compile_wall_ms + service.batch_budget_ms(limits, cases) + limits.wall_ms
+    return int(settings.EXECUTION_QUEUE_TIMEOUT_SECONDS + run_ms / 1000) + BUDGET_MARGIN_SECONDS
+
+
 def _judge(case: TestCase, problem: Problem, result: RunResult) -> CaseResult:
     run = result.run
     base = CaseResult(
@@ -145,7 +176,7 @@ def _judge(case: TestCase, problem: Problem, result: RunResult) -> CaseResult:
         hidden=case.hidden,
         passed=False,
         verdict=str(result.verdict),
-        message=result.message,
+        message=cap_text(result.message),
     )
     if run is None:
         return base
@@ -162,25 +193,10 @@ def _judge(case: TestCase, problem: Problem, result: RunResult) -> CaseResult:
     ):
         base.passed = True
         base.verdict = str(Verdict.OK)
-        base.message = str(base.message or "")
     else:
         base.verdict = str(Verdict.WRONG_ANSWER)
         base.message = "The output differs from the expected output."
     return base
-
-
-def _execute(request: RunRequest, priority: service.Priority) -> RunResult:
-    try:
-        return service.execute(request, priority=priority, use_cache=True)
-    except ExecutionError as exc:
-        return RunResult(
-            language=request.language,
-            version="",
-            compile=None,
-            run=None,
-            verdict=Verdict.SANDBOX_ERROR,
-            message=str(exc) or "The sandbox could not run the program.",
-        )
 
 
 def selected_cases(*, problem: Problem, include_hidden: bool, case_ids: Iterable[int] | None = None) -> list[TestCase]:
@@ -202,7 +218,7 @@ def grade(
     priority: service.Priority,
     cases: list[TestCase] | None = None,
 ) -> Grade:
-    """Run ``code`` once per selected test case of ``problem`` and judge each output.
+    """Run ``code`` against the selected test cases of ``problem`` (one batch) and judge each output.
 
     ``language`` is a canonical Piston name (see ``base.canonical_language``); ``cases`` narrows
     the selection (it must already respect ``include_hidden``).
@@ -211,11 +227,17 @@ def grade(
         cases = selected_cases(problem=problem, include_hidden=include_hidden)
     elif not include_hidden and any(c.hidden for c in cases):
         raise ValueError("hidden test cases were selected for a visible-only grading")
-    limits = problem_limits(problem)
     outcome = Grade(language=language, compile_ok=True, compile_stderr="")
-    for case in cases:
-        result = _execute(RunRequest(language=language, code=code, stdin=case.input, limits=limits), priority)
-        if result.verdict == Verdict.COMPILE_ERROR:
+    if not cases:
+        return outcome
+    results = service.execute_batch(
+        RunRequest(language=language, code=code, limits=problem_limits(problem)),
+        [case.input for case in cases],
+        priority=priority,
+        cache_scope=f"org:{problem.organization_id}",
+    )
+    for case, result in zip(cases, results, strict=True):
+        if result.verdict == Verdict.COMPILE_ERROR:  # compiled once: every case says the same
             compiled = result.compile
             outcome.compile_ok = False
             outcome.compile_stderr = cap_text((compiled.stderr or compiled.stdout) if compiled else result.message)
