@@ -4,6 +4,9 @@ recruiters' list and side-by-side view."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import cast
 
 import pytest
@@ -219,3 +222,25 @@ def test_recruiters_see_the_list_and_the_side_by_side_view_with_escaped_highligh
     assert globex.client("recruiter").get(f"/admin/assessments/plagiarismmatch/{match.pk}/change/").status_code == 404
     interviewer = acme.client("interviewer").get(f"/admin/assessments/plagiarismmatch/{match.pk}/change/")
     assert interviewer.status_code in (302, 403, 404)
+
+
+def test_the_same_pair_scores_the_same_in_every_process() -> None:
+    # copydetect hashes with the per-process salted hash(); the comparison must not depend on it
+    script = (
+        "import json, sys\n"
+        "from assessments.plagiarism.compare import compare\n"
+        "a = 'def f(xs):\\n    total = 0\\n    for x in xs:\\n        total += x * x\\n    return total\\n' * 3\n"
+        "b = a.replace('total', 'acc').replace('xs', 'values')\n"
+        "print(json.dumps(compare(a, b, language='python').__dict__))\n"
+    )
+    answers = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(answers) == 1, answers

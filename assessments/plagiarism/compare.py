@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import io
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import copydetect.utils
 from copydetect import CodeFingerprint, compare_files
+
+
+def _stable_hash(kgram: str) -> int:
+    return zlib.crc32(kgram.encode("utf-8", "surrogatepass"))
+
+
+# copydetect hashes k-grams with the built-in hash(), which Python salts per process: which
+# fingerprints winnowing keeps then changes from one worker to the next, so the same two
+# submissions (and how much starter code is discounted) scored differently after a restart. A
+# fixed hash makes every comparison reproducible; it shadows the name in that module only.
+copydetect.utils.hash = _stable_hash  # type: ignore[attr-defined]
 
 #: fingerprints are k-grams of the tokenised code (copydetect's "noise threshold"): shorter
 #: common runs are ignored...
