@@ -25,6 +25,18 @@ LANGUAGE_CHOICES = [
     ("rust", "Rust"),
 ]
 
+#: each language's Pygments lexer (the paste guess, the plagiarism tokeniser)
+PYGMENTS_LEXER = {
+    "python": "python",
+    "javascript": "javascript",
+    "typescript": "typescript",
+    "c": "c",
+    "c++": "cpp",
+    "java": "java",
+    "go": "go",
+    "rust": "rust",
+}
+
 
 class StageType:
     PHONE_SCREEN = "phone_screen"

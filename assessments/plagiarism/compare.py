@@ -1,4 +1,4 @@
-"""Compare two pieces of code with copydetect's winnowing fingerprints (no Django here)."""
+"""Compare two pieces of code with copydetect's winnowing fingerprints (no database, no settings)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 
 import copydetect.utils
 from copydetect import CodeFingerprint, compare_files
+
+from interviews.stage_config import PYGMENTS_LEXER
 
 
 def _stable_hash(kgram: str) -> int:
@@ -27,18 +29,6 @@ copydetect.utils.hash = _stable_hash  # type: ignore[attr-defined]
 NOISE_THRESHOLD = 25
 #: ...and any common run this long is guaranteed to be found (window = guarantee - noise + 1)
 GUARANTEE_THRESHOLD = 30
-
-#: Piston names → Pygments lexer names
-LEXERS = {
-    "python": "python",
-    "javascript": "javascript",
-    "typescript": "typescript",
-    "c": "c",
-    "c++": "cpp",
-    "java": "java",
-    "go": "go",
-    "rust": "rust",
-}
 
 
 @dataclass
@@ -64,7 +54,7 @@ def _fingerprint(code: str, language: str, boilerplate: Any = None) -> CodeFinge
             NOISE_THRESHOLD,
             window,
             boilerplate=boilerplate,
-            language=LEXERS.get(language),
+            language=PYGMENTS_LEXER.get(language),
             fp=io.StringIO(code),
         )
 

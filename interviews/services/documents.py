@@ -24,7 +24,7 @@ from accounts.services import audit_record
 from interviews import events
 from interviews.models import DocumentSnapshot, DocumentUpdate, Interview, Participant, RoomDocument
 from interviews.services.rooms import RoomRefused, participant_is_staff, participant_may_lead, peer_id
-from interviews.stage_config import LANGUAGE_CHOICES, LANGUAGES
+from interviews.stage_config import LANGUAGE_CHOICES, LANGUAGES, PYGMENTS_LEXER
 
 logger = logging.getLogger(__name__)
 
@@ -240,16 +240,6 @@ def editor_state_set(*, participant: Participant, changes: dict[str, Any]) -> Ed
 # or a wrong language for most of our eight. So each of our eight lexers tokenises the snippet
 # (keywords and types count for it, error tokens against it), plus a few telltale constructs per
 # language; the best score wins if it is clear enough.
-PYGMENTS_LEXER = {
-    "python": "python",
-    "javascript": "javascript",
-    "typescript": "typescript",
-    "c": "c",
-    "c++": "cpp",
-    "java": "java",
-    "go": "go",
-    "rust": "rust",
-}
 TELLTALES: dict[str, list[tuple[str, int]]] = {
     "python": [
         (r"^\s*def \w+\(.*\)\s*(->.*)?:\s*$", 10),

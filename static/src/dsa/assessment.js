@@ -3,10 +3,10 @@
 // proctoring snapshots when the stage asks for them, and integrity events.
 import { basicSetup } from "codemirror";
 import { indentWithTab } from "@codemirror/commands";
-import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { Compartment, EditorState } from "@codemirror/state";
 import { oneDark } from "@codemirror/theme-one-dark";
 import { EditorView, keymap } from "@codemirror/view";
+import { lightTheme } from "../room/code-theme.js";
 import { languageSupport } from "../room/languages.js";
 import { Proctoring } from "./proctoring.js";
 import { IntegrityReporter } from "./integrity.js";
@@ -67,19 +67,6 @@ const languageSelect = $("dsa-language");
 const languageCompartment = new Compartment();
 const editableCompartment = new Compartment();
 const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-const lightTheme = [
-  EditorView.theme({
-    "&": { backgroundColor: "var(--code-background)", color: "var(--code-text)" },
-    ".cm-gutters": {
-      backgroundColor: "var(--code-gutter)",
-      color: "var(--code-muted)",
-      borderRight: "1px solid var(--code-border)",
-    },
-    ".cm-activeLine": { backgroundColor: "var(--code-active-line)" },
-    ".cm-activeLineGutter": { backgroundColor: "var(--code-active-line)" },
-  }),
-  syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-];
 
 function storageKey(pid, language) {
   return `${config.storageKey}:${pid}:${language}`;

@@ -6,12 +6,10 @@ import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { defaultKeymap, indentWithTab } from "@codemirror/commands";
 import {
   bracketMatching,
-  defaultHighlightStyle,
   foldGutter,
   foldKeymap,
   indentOnInput,
   indentUnit,
-  syntaxHighlighting,
 } from "@codemirror/language";
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import { Compartment, EditorState } from "@codemirror/state";
@@ -30,6 +28,7 @@ import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import * as Y from "yjs";
 import { openDoc } from "./docs.js";
 import { t } from "./i18n.js";
+import { lightTheme } from "./code-theme.js";
 import { keymapSupport, languageSupport } from "./languages.js";
 import { FONT_SIZES, KEYMAPS, THEMES, isDark, loadPrefs, onSystemThemeChange, savePrefs } from "./prefs.js";
 
@@ -37,22 +36,6 @@ export const PASTE_GUESS_CHARS = 80; // a paste this long asks the server what l
 const GUESS_MAX_CHARS = 8000; // enough to guess from, far below the room socket's frame limit
 const FOCUS_SECONDS = 5 * 60;
 const INDENT = { go: "\t", javascript: "  ", typescript: "  " }; // the others: four spaces
-
-// Light colours come from app.css's --code-* variables; dark is One Dark.
-const lightTheme = [
-  EditorView.theme({
-    "&": { backgroundColor: "var(--code-background)", color: "var(--code-text)" },
-    ".cm-gutters": {
-      backgroundColor: "var(--code-gutter)",
-      color: "var(--code-muted)",
-      borderRight: "1px solid var(--code-border)",
-    },
-    ".cm-activeLine": { backgroundColor: "var(--code-active-line)" },
-    ".cm-activeLineGutter": { backgroundColor: "var(--code-active-line)" },
-    ".cm-cursor, .cm-dropCursor": { borderLeftColor: "var(--code-text)" },
-  }),
-  syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-];
 
 // y-codemirror.next shows a remote caret's name only on hover: show it always, in our font,
 // and leave room above the first line for it.
