@@ -6,3 +6,6 @@ class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = _("Scheduling")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from scheduling import receivers  # noqa: F401  (connects to interviews.signals)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Split view: the page's start-up script is a separate file, so it runs under script-src 'self'.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("scheduling.urls")),
     path("", include("interviews.urls")),
     path("", include("accounts.urls")),
 ]

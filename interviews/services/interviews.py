@@ -23,6 +23,7 @@ from accounts.services import audit_record
 from interviews import events
 from interviews.models import Candidate, Interview, InterviewQuestionPlan, Participant, PipelineStage, StageQuestion
 from interviews.services.pipelines import _org_questions
+from interviews.signals import InterviewChange, send_interview_changed
 from talentsync.errors import NotAllowed, StateError
 
 #: join links keep working this long after the scheduled end (overruns, late feedback chats)
@@ -53,6 +54,11 @@ def _new_token(participant: Participant) -> str:
     participant.token_expires_at = _link_expiry(participant.interview)
     participant.revoked_at = None
     return token
+
+
+def _changed_on_commit(interview: Interview, change: InterviewChange, actor: Any) -> None:
+    actor_id = getattr(actor, "pk", None)
+    transaction.on_commit(partial(send_interview_changed, interview_id=interview.pk, change=change, actor_id=actor_id))
 
 
 def _require(actor: Any, action: str, organization: Organization) -> None:
@@ -138,6 +144,7 @@ def interview_schedule(
         target=interview,
         changes={"scheduled_at": scheduled_at.isoformat(), "interviewers": [u.email for u in interviewers]},
     )
+    _changed_on_commit(interview, "scheduled", actor)
     return interview, tokens
 
 
@@ -255,6 +262,7 @@ def interview_cancel(*, interview: Interview, actor: Any, reason: str = "") -> I
     events.broadcast_on_commit(
         events.room_group(interview.room_id), {"type": "room.closed", "reason": _("This interview was cancelled.")}
     )
+    _changed_on_commit(interview, "cancelled", actor)
     return interview
 
 
@@ -281,4 +289,5 @@ def interview_reschedule(
         target=interview,
         changes={"scheduled_at": [old.isoformat(), scheduled_at.isoformat()]},
     )
+    _changed_on_commit(interview, "rescheduled", actor)
     return interview

@@ -1,0 +1,1 @@
+"""Celery tasks of scheduling.calendar (thin: re-fetch by id, call a service)."""

@@ -1,0 +1,1 @@
+"""In-app notifications (the bell), e-mail delivery with preferences, reminders and digests."""

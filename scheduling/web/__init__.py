@@ -1,0 +1,1 @@
+"""Pages: interviewer availability, candidate self-scheduling, the slot finder in the back office."""
