@@ -9,3 +9,4 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from scheduling import receivers  # noqa: F401  (connects to interviews.signals)
+        from scheduling.calendar import receivers as calendar_receivers  # noqa: F401
