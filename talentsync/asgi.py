@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from interviews.routing import websocket_urlpatterns  # noqa: E402
+from scheduling.notifications.routing import websocket_urlpatterns as notification_urlpatterns  # noqa: E402
 from talentsync import daphne_close_codes  # noqa: E402
 
 daphne_close_codes.install()
@@ -33,4 +34,4 @@ def build_application(websocket_routes: Sequence[Any]) -> ProtocolTypeRouter:
     )
 
 
-application = build_application(websocket_urlpatterns)
+application = build_application([*websocket_urlpatterns, *notification_urlpatterns])

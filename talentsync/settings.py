@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organization",
+                "scheduling.notifications.context_processors.notifications",
             ],
         },
     },
@@ -316,6 +317,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- product settings -------------------------------------------------------------------
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 INVITATION_PURGE_AFTER_DAYS = env.int("INVITATION_PURGE_AFTER_DAYS", default=30)
+
+# Scheduling notifications (docs/notifications.md). Calendar invites wait this long after a
+# change, so quick successive reschedules send one invite (the last); a reminder whose moment
+# passed longer ago than the window (beat down, or booked after it) is not sent late.
+INVITE_DEBOUNCE_SECONDS = env.int("INVITE_DEBOUNCE_SECONDS", default=60)
+REMINDER_WINDOW_MINUTES = env.int("REMINDER_WINDOW_MINUTES", default=15)
+# External calendars (docs/calendars.md): busy-time ICS URLs and CalDAV servers are fetched by the
+# server, so by default they must resolve to public addresses (and CalDAV must use https) — a
+# guard against requests into the private network. The local demo allows 127.0.0.1.
+CALENDAR_FETCH_ALLOW_PRIVATE = env.bool("CALENDAR_FETCH_ALLOW_PRIVATE", default=DEBUG)
 
 # The interview room (DESIGN.md §4.1). A mesh sends every stream to every peer, so the
 # participant cap is what keeps upload bandwidth sane on a home connection.

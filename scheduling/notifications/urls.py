@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from scheduling.notifications import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("notifications/", views.notifications_page, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/preferences/", views.notification_preferences, name="notification_preferences"),
+]
