@@ -57,6 +57,20 @@ _HIRING |= _crud("assessments", "problem", "testcase") | {
     for model in ("dsasession", "submission", "coderun", "proctoringsnapshot", "integrityevent", "plagiarismmatch")
 }
 _ADMIN_ONLY |= {"accounts.view_apikey", "accounts.add_apikey", "accounts.change_apikey"}
+# Scheduling: recruiters run pools, self-scheduling links, shadowing and everyone's availability;
+# the organization's reminder and slot settings are the admins' (recruiters read them).
+_HIRING |= _crud(
+    "scheduling",
+    "interviewerprofile",
+    "availabilityrule",
+    "availabilityexception",
+    "busyblock",
+    "interviewerpool",
+    "poolmember",
+    "shadowassignment",
+    "schedulinglink",
+) | {"scheduling.view_schedulingsettings", "scheduling.view_calendarevent"}
+_ADMIN_ONLY |= {"scheduling.add_schedulingsettings", "scheduling.change_schedulingsettings"}
 
 # Interviewers read the question bank; everything else they reach is decided per interview
 # (see interviews.permissions): the interviews they take part in, their own scorecards.

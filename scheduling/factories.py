@@ -8,6 +8,8 @@ import factory
 from django.utils import timezone
 
 from accounts.factories import OrganizationFactory, UserFactory
+from interviews.factories import CandidateFactory, InterviewFactory, StageFactory
+from interviews.services.interviews import join_token_hash
 from scheduling.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -17,6 +19,8 @@ from scheduling.models import (
     Notification,
     NotificationKind,
     PoolMember,
+    SchedulingLink,
+    ShadowAssignment,
 )
 
 
@@ -82,3 +86,35 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     kind = NotificationKind.REMINDER
     title = factory.Sequence(lambda n: f"Notification {n}")
+
+
+class SchedulingLinkFactory(factory.django.DjangoModelFactory):
+    """An open self-scheduling link whose raw token is ``token``; pass ``interviewers=[...]``."""
+
+    class Meta:
+        model = SchedulingLink
+        exclude = ("token",)
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    candidate = factory.SubFactory(CandidateFactory, organization=factory.SelfAttribute("..organization"))
+    stage = factory.SubFactory(StageFactory, pipeline=factory.SelfAttribute("..candidate.position.pipeline"))
+    window_start = factory.LazyFunction(timezone.now)
+    window_end = factory.LazyAttribute(lambda o: o.window_start + timedelta(days=21))
+    duration_minutes = 60
+    token = factory.Sequence(lambda n: f"schedule-token-{n:04d}-abcdefghijklmnopqrstuvwxyz")
+    token_hash = factory.LazyAttribute(lambda o: join_token_hash(o.token))
+
+    @factory.post_generation
+    def interviewers(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        if create and extracted:
+            obj.interviewers.set(extracted)  # type: ignore[attr-defined]
+
+
+class ShadowAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShadowAssignment
+
+    interview = factory.SubFactory(InterviewFactory)
+    trainee = factory.SubFactory(UserFactory)
+    kind = ShadowAssignment.Kind.SHADOW

@@ -97,3 +97,27 @@ def test_the_demo_has_a_finished_interview_whose_code_can_be_replayed(db):
     client = Client()
     client.force_login(User.objects.get(email="interviewer@acme.test"))
     assert client.get(url.group(1).removeprefix("http://127.0.0.1:8000")).status_code == 200
+
+
+def test_the_demo_self_scheduling_link_offers_times_from_interviewers_in_two_zones(db):
+    # given
+    from scheduling.models import AvailabilityRule, InterviewerPool, Notification, PoolMember, SchedulingLink
+
+    _seed()
+    output = _seed()
+    # then: the printed link is the demo candidate's open link, and it offers times
+    url = re.search(r"Self-scheduling link: https?://\S+(/schedule/[\w-]+/)", output)
+    assert url is not None, output
+    page = Client().get(url.group(1), {"tz": "America/New_York"})
+    assert page.status_code == 200
+    assert page.content.decode().count('name="start"') > 0
+    link = SchedulingLink.objects.get(status="open")
+    assert link.candidate.email == "candidate@acme.test"
+    # and: the pool has interviewers in Berlin and Kolkata with weekly hours, and a trainee
+    pool = InterviewerPool.objects.get(name="Senior backend")
+    zones = {m.user.time_zone for m in pool.members.select_related("user") if m.status == PoolMember.Status.QUALIFIED}
+    assert zones == {"Europe/Berlin", "Asia/Kolkata"}
+    assert pool.members.filter(status=PoolMember.Status.TRAINEE).count() == 1
+    assert AvailabilityRule.objects.filter(user__email="priya@acme.test").count() == 5
+    # and: the bell has something to show, once
+    assert Notification.objects.filter(user__email="recruiter@acme.test", read_at__isnull=True).count() == 3

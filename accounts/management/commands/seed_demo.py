@@ -105,6 +105,12 @@ class Command(BaseCommand):
             interviewer=User.objects.get(email="interviewer@acme.test"),
         )
 
+        from scheduling.demo import seed_scheduling
+
+        scheduling = seed_scheduling(
+            organization=acme, recruiter=User.objects.get(email="recruiter@acme.test"), make_user=_demo_user
+        )
+
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) at {settings.SITE_URL}/accounts/login/")
         for org_name, role_label, email in logins:
@@ -136,6 +142,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  A flagged plagiarism pair, side by side: {settings.SITE_URL}{assessment_links['plagiarism']}"
             )
+        self.stdout.write(
+            f"\nSelf-scheduling link: {scheduling['link']}"
+            f"\n  (Cara Candidate's system design interview: any 2 of the pool “{scheduling['pool']}”, shown in the"
+            " candidate's own time zone; no account needed)"
+        )
+        self.stdout.write(
+            f"Availability (log in as interviewer@acme.test in Berlin or {scheduling['second_interviewer']} in"
+            f" Kolkata): {settings.SITE_URL}{reverse('scheduling_availability')}"
+            f"\n  Slot finder (recruiter@acme.test): {settings.SITE_URL}{reverse('admin:scheduling_slot_finder')}"
+            f"\n  Trainee shadowing towards the pool: {scheduling['trainee']}"
+        )
         replay = Interview.objects.filter(organization=acme, documents__name="code", status="completed").first()
         if replay is not None:
             self.stdout.write(
