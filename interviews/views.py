@@ -11,7 +11,7 @@ import base64
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.middleware import current_membership
 from accounts.models import Membership, Organization, Role, User
+from accounts.timezones import zone_of
 from assessments.services.live_runs import room_problems
 from interviews.forms import ScorecardForm
 from interviews.models import ChatMessage, DocumentUpdate, Interview, Participant, RoomDocument, Scorecard
@@ -64,13 +65,7 @@ PLAYBACK_COLOURS = 8
 # --- helpers -----------------------------------------------------------------------------
 def viewer_time_zone(user: Any, organization: Organization | None) -> ZoneInfo:
     """The zone a person reads times in: their own setting, else their organization's, else UTC."""
-    for name in (getattr(user, "time_zone", ""), getattr(organization, "time_zone", "")):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
+    return zone_of(getattr(user, "time_zone", ""), getattr(organization, "time_zone", ""))
 
 
 def _is_upcoming(interview: Interview, now: Any) -> bool:

@@ -6,7 +6,6 @@ dataclasses and validates what callers ask for. Callers check permissions first.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
+from accounts.timezones import zone_of
 from interviews.models import Interview, Participant
 from scheduling.models import (
     AvailabilityException,
@@ -68,14 +68,7 @@ _MAX_INTERVIEW = timedelta(minutes=MAX_DURATION)
 
 
 def _zone_name(name: str, fallback: str) -> str:
-    for candidate in (name, fallback):
-        if candidate:
-            try:
-                zoneinfo.ZoneInfo(candidate)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                continue
-            return candidate
-    return "UTC"
+    return zone_of(name, fallback).key
 
 
 def slot_people_load(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -13,6 +14,7 @@ from django.test import Client
 
 from accounts.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
 from accounts.models import Membership, Organization, Role, User
+from tests.browser import SmtpServer
 
 ROLES = [r.value for r in Role]
 
@@ -51,6 +53,23 @@ def _fresh_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd on 127.0.0.1) that Django's SMTP backend delivers to."""
+    server = SmtpServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 10
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -22,21 +22,10 @@ INVITATION_LINK = re.compile(r"https?://\S+?/invitations/[A-Za-z0-9_-]+/")
 
 
 @pytest.fixture
-def smtp_server(settings, live_server) -> Iterator[SmtpServer]:
-    """A real SMTP server that Django sends to, with links in e-mails pointing at the live server."""
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = server.host
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
+def smtp_server(smtp: SmtpServer, settings, live_server) -> SmtpServer:
+    """The real SMTP server, with links in e-mails pointing at the live server."""
     settings.SITE_URL = live_server.url
-    yield server
-    server.stop()
+    return smtp
 
 
 @pytest.fixture

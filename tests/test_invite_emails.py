@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from typing import Any, cast
 
 import pytest
+from celery import _state as celery_state
 from celery.signals import before_task_publish
 from django.utils import timezone
 from icalendar import Calendar
@@ -33,22 +34,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 START = datetime(2030, 1, 15, 14, 0, tzinfo=UTC)
 CANDIDATE = "ada@example.test"
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = server.host
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    yield server
-    server.stop()
 
 
 def schedule(tenant: Tenant, *, at: datetime = START) -> Interview:
@@ -267,7 +252,10 @@ def queued_tasks() -> Iterator[list[dict[str, Any]]]:
         before_task_publish.disconnect(record)
         celery_app.conf.task_always_eager = saved[0]
         celery_app.conf["broker_url"] = saved[1]
-        celery_app.close()  # drop the memory-broker producer pool
+        # Drop the memory-broker pools. close() also unregisters the app, and tasks whose modules
+        # are imported later (lazily, in views) would then never reach it: register it again.
+        celery_app.close()
+        celery_state._register_app(celery_app)
 
 
 def test_rapid_moves_queue_one_delayed_task_per_change_and_only_the_last_sends(

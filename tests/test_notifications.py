@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -19,23 +17,6 @@ from tests.conftest import Tenant
 
 # notify() pushes and e-mails after commit: the tests commit for real
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[SmtpServer]:
-    """A real SMTP server (aiosmtpd) that Django's SMTP backend delivers to."""
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = server.host
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    yield server
-    server.stop()
 
 
 def html_of(message) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 import x_wr_timezone
@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar
 
+from accounts.timezones import zone_of
 from scheduling.calendar.fetching import FetchRefused, fetch_limited
 from scheduling.models import BusyBlock, InterviewerProfile
 
@@ -37,13 +38,7 @@ class CalendarUnusable(Exception):
 
 
 def _zone(profile: InterviewerProfile) -> ZoneInfo:
-    for name in (profile.user.time_zone, profile.organization.time_zone):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
+    return zone_of(profile.user.time_zone, profile.organization.time_zone)
 
 
 def _as_utc(value: date | datetime, zone: ZoneInfo) -> datetime:

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.utils import formats
 
 from accounts.models import User
+from accounts.timezones import zone_of
 from interviews.models import Interview, Participant
-
-
-def zone_of(*names: str | None) -> ZoneInfo:
-    """The first valid zone among ``names``, else UTC."""
-    for name in names:
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def user_zone(user: User, interview: Interview) -> ZoneInfo:

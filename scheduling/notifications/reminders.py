@@ -27,7 +27,8 @@ from interviews.models import Interview, Participant, Scorecard
 from scheduling.models import NotificationKind, SchedulingLink, SchedulingSettings
 from scheduling.notifications.emails import email_send
 from scheduling.notifications.ledger import delivery_claim, delivery_done, delivery_release
-from scheduling.notifications.recipients import participant_zone, user_zone, when_context, zone_of
+from accounts.timezones import zone_of
+from scheduling.notifications.recipients import participant_zone, user_zone, when_context
 from scheduling.notifications.services import notify
 
 logger = logging.getLogger(__name__)
