@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import BACK_OFFICE_ROLES, Membership, Organization, User
+from accounts.timezones import zone_of
 from interviews.models import Interview, Participant, Scorecard
 from scheduling.models import NotificationKind, SchedulingLink, SchedulingSettings
 from scheduling.notifications.emails import email_send
 from scheduling.notifications.ledger import delivery_claim, delivery_done, delivery_release
-from accounts.timezones import zone_of
 from scheduling.notifications.recipients import participant_zone, user_zone, when_context
 from scheduling.notifications.services import notify
 
