@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from caldav.davclient import DAVClient
 from icalendar import Calendar
+from requests.auth import HTTPBasicAuth
 
 from interviews.factories import CandidateFactory, StageFactory
 from interviews.models import Interview
@@ -79,7 +80,7 @@ def radicale(tmp_path_factory) -> Iterator[str]:
 
 
 def dav(base: str) -> DAVClient:
-    return DAVClient(url=f"{base}/", username=USER, password="pw", auth_type="basic", timeout=5)
+    return DAVClient(url=f"{base}/", username=USER, password="pw", auth=HTTPBasicAuth(USER, "pw"), timeout=5)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from requests.auth import HTTPBasicAuth
 
 from interviews.models import Interview, Participant
 from scheduling.calendar.crypto import secret_decrypt
@@ -57,9 +58,8 @@ def caldav_client(account: CalDavAccount) -> Iterator[tuple[DAVClient, CalDavCal
         url=account.calendar_url,
         username=account.username or None,
         password=password if account.username else None,
-        auth_type="basic" if account.username else None,
+        auth=HTTPBasicAuth(account.username, password) if account.username else None,
         timeout=CALDAV_TIMEOUT,
-        enable_rfc6764=False,
     )
     try:
         yield client, client.calendar(url=account.calendar_url)
@@ -123,13 +123,16 @@ def _record(account: CalDavAccount, *, error: str = "") -> None:
 
 
 def _write(account: CalDavAccount, interview: Interview, identity: CalendarEvent, row: CalDavEvent | None) -> bool:
-    if row is not None and row.sequence == identity.sequence and row.etag:
+    if row is not None and row.sequence == identity.sequence:
         return False  # this version is already there (a retried or repeated task)
     with caldav_client(account) as (client, calendar):
         url = row.href if row is not None else _object_url(account, identity.uid)
-        obj = CalDavObject(client=client, url=url, parent=calendar)
-        obj.save(raw_data=interview_caldav_ics(interview=interview, identity=identity))
-        etag = obj.etag or ""
+        data = interview_caldav_ics(interview=interview, identity=identity)
+        obj = CalDavObject(
+            client=client, url=url, data=data.decode() if isinstance(data, bytes) else data, parent=calendar
+        )
+        obj.save(increase_seqno=False)  # our SEQUENCE is the invites'; the library would add one
+        etag = getattr(obj, "etag", None) or ""
     CalDavEvent.objects.update_or_create(
         account=account,
         interview=interview,

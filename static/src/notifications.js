@@ -20,7 +20,7 @@ export function setUnread(bell, count) {
 
 export function enhanceBell(root, { WebSocketImpl = window.WebSocket } = {}) {
   const bell = root.querySelector("[data-bell]");
-  if (!bell || !WebSocketImpl) return null;
+  if (!bell || !WebSocketImpl || !("bellLiveUpdates" in bell.dataset)) return null;
   const live = root.querySelector("[data-bell-live]");
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${window.location.host}/ws/notifications/`;
