@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 from caldav.calendarobjectresource import Event as CalDavObject
@@ -125,14 +126,17 @@ def _record(account: CalDavAccount, *, error: str = "") -> None:
 def _write(account: CalDavAccount, interview: Interview, identity: CalendarEvent, row: CalDavEvent | None) -> bool:
     if row is not None and row.sequence == identity.sequence:
         return False  # this version is already there (a retried or repeated task)
-    with caldav_client(account) as (client, calendar):
+    with caldav_client(account) as (client, _calendar):  # opening the calendar checks it exists
         url = row.href if row is not None else _object_url(account, identity.uid)
         data = interview_caldav_ics(interview=interview, identity=identity)
-        obj = CalDavObject(
-            client=client, url=url, data=data.decode() if isinstance(data, bytes) else data, parent=calendar
-        )
-        obj.save(increase_seqno=False)  # our SEQUENCE is the invites'; the library would add one
-        etag = getattr(obj, "etag", None) or ""
+        # A plain PUT: caldav 2.0's save() adds one to SEQUENCE even with increase_seqno=False,
+        # and ours must equal the invites'.
+        body = data.decode() if isinstance(data, bytes) else data
+        response = client.put(str(url), body, {"Content-Type": 'text/calendar; charset="utf-8"'})
+        if response.status not in (200, 201, 204):
+            raise CalDavProblem(_("The calendar refused the event (HTTP %(status)s).") % {"status": response.status})
+        headers: Any = response.headers or {}
+        etag = str(headers.get("ETag", "") or "")
     CalDavEvent.objects.update_or_create(
         account=account,
         interview=interview,
