@@ -12,7 +12,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-TOOLS = ("video", "editor", "whiteboard", "chat")
+# "recording": the recorder peer records the room once every participant has consented
+# (docs/recordings.md); off unless a stage turns it on.
+TOOLS = ("video", "editor", "whiteboard", "chat", "recording")
 LANGUAGES = ("python", "javascript", "typescript", "c", "c++", "java", "go", "rust")
 LANGUAGE_CHOICES = [
     ("python", "Python"),
@@ -57,12 +59,12 @@ STAGE_TYPES = [
 ]
 
 DEFAULT_TOOLS: dict[str, dict[str, bool]] = {
-    StageType.PHONE_SCREEN: {"video": True, "editor": False, "whiteboard": False, "chat": True},
-    StageType.TECHNICAL_LIVE: {"video": True, "editor": True, "whiteboard": True, "chat": True},
-    StageType.TECHNICAL_DSA: {"video": False, "editor": True, "whiteboard": False, "chat": False},
-    StageType.SYSTEM_DESIGN: {"video": True, "editor": False, "whiteboard": True, "chat": True},
-    StageType.BEHAVIORAL: {"video": True, "editor": False, "whiteboard": False, "chat": True},
-    StageType.PANEL: {"video": True, "editor": True, "whiteboard": True, "chat": True},
+    StageType.PHONE_SCREEN: {"video": True, "editor": False, "whiteboard": False, "chat": True, "recording": False},
+    StageType.TECHNICAL_LIVE: {"video": True, "editor": True, "whiteboard": True, "chat": True, "recording": False},
+    StageType.TECHNICAL_DSA: {"video": False, "editor": True, "whiteboard": False, "chat": False, "recording": False},
+    StageType.SYSTEM_DESIGN: {"video": True, "editor": False, "whiteboard": True, "chat": True, "recording": False},
+    StageType.BEHAVIORAL: {"video": True, "editor": False, "whiteboard": False, "chat": True, "recording": False},
+    StageType.PANEL: {"video": True, "editor": True, "whiteboard": True, "chat": True, "recording": False},
 }
 
 

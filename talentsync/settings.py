@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "interviews",
     "assessments",
     "scheduling",
+    "recordings",
     "reporting",
 ]
 
@@ -327,6 +328,25 @@ REMINDER_WINDOW_MINUTES = env.int("REMINDER_WINDOW_MINUTES", default=15)
 # server, so by default they must resolve to public addresses (and CalDAV must use https) — a
 # guard against requests into the private network. The local demo allows 127.0.0.1.
 CALENDAR_FETCH_ALLOW_PRIVATE = env.bool("CALENDAR_FETCH_ALLOW_PRIVATE", default=DEBUG)
+
+# Recordings (docs/recordings.md): encrypted files outside MEDIA_ROOT, streamed only through
+# signed URLs that expire. RECORDING_KEY is 32 random bytes, base64 (`python manage.py
+# generate_recording_key`); without it (DEBUG only) a key is derived from SECRET_KEY.
+RECORDINGS_ROOT = Path(env.str("RECORDINGS_ROOT", default=str(VAR_DIR / "recordings")))
+RECORDING_KEY = env.str("RECORDING_KEY", default="")
+RECORDING_URL_TTL_SECONDS = env.int("RECORDING_URL_TTL_SECONDS", default=3600)
+# Transcription: the offline PocketSphinx model by default; an OpenAI-compatible
+# /audio/transcriptions endpoint when TRANSCRIPTION_API_URL is set.
+TRANSCRIPTION_API_URL = env.str("TRANSCRIPTION_API_URL", default="")
+TRANSCRIPTION_API_KEY = env.str("TRANSCRIPTION_API_KEY", default="")
+TRANSCRIPTION_MODEL = env.str("TRANSCRIPTION_MODEL", default="whisper-1")
+# AI insights: offline analysis by default; an OpenAI-compatible /chat/completions endpoint
+# when AI_API_URL and AI_API_KEY are set.
+AI_API_URL = env.str("AI_API_URL", default="")
+AI_API_KEY = env.str("AI_API_KEY", default="")
+AI_MODEL = env.str("AI_MODEL", default="gpt-4o-mini")
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=30.0)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
 
 # The interview room (DESIGN.md §4.1). A mesh sends every stream to every peer, so the
 # participant cap is what keeps upload bandwidth sane on a home connection.

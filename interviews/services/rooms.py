@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
 from accounts.services import audit_record
-from interviews import events
+from interviews import events, signals
 from interviews.models import ChatMessage, Interview, InterviewQuestionPlan, Participant, RoomPresence
 from interviews.selectors import candidate_rows_for_user, participant_get_by_token
 from talentsync.errors import ApplicationError
@@ -353,6 +353,8 @@ def interview_end(*, participant: Participant) -> Interview:
     RoomPresence.objects.filter(interview=interview).delete()
     audit_record(action="interview.end", actor=participant.user, target=interview)
     room_close_on_commit(interview=interview, reason=_("The interviewer ended the interview."))
+    interview_id = interview.pk
+    transaction.on_commit(lambda: signals.send_interview_ended(interview_id=interview_id))
     return interview
 
 
