@@ -27,6 +27,7 @@ urlpatterns = [
     # Split view: the page's start-up script is a separate file, so it runs under script-src 'self'.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("scheduling.urls")),
+    path("", include("recordings.urls")),
     path("", include("interviews.urls")),
     path("", include("accounts.urls")),
 ]
