@@ -526,7 +526,13 @@ def test_good_stage_configuration_is_saved_and_audited(hiring):
     # then
     assert response.status_code == 302
     stage = PipelineStage.objects.get(pk=stage.pk)
-    assert stage.config.toolsConfig == {"video": False, "editor": True, "whiteboard": False, "chat": False}
+    assert stage.config.toolsConfig == {
+        "video": False,
+        "editor": True,
+        "whiteboard": False,
+        "chat": False,
+        "recording": False,
+    }
     assert stage.config.dsaConfig.proctoringEnabled is True
     assert AuditLog.objects.filter(action="pipeline.change_stage").exists()
 

@@ -59,7 +59,13 @@ def test_candidate_enters_the_first_stage_and_moves_along(hiring):
 def test_stage_defaults_follow_the_stage_type(hiring):
     _acme, pipeline, *_ = hiring
     phone, live, design = pipeline.stages.order_by("order")
-    assert phone.config.toolsConfig == {"video": True, "editor": False, "whiteboard": False, "chat": True}
+    assert phone.config.toolsConfig == {
+        "video": True,
+        "editor": False,
+        "whiteboard": False,
+        "chat": True,
+        "recording": False,
+    }
     assert live.config.toolsConfig["editor"] is True
     assert design.criteria[0] == "Requirements"
 

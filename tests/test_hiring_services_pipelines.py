@@ -140,7 +140,13 @@ def test_stage_update_changes_settings_and_questions_and_is_audited(pipeline, ac
     # then
     stage.refresh_from_db()
     assert (stage.name, stage.duration_minutes) == ("Pair programming", 90)
-    assert stage.config.toolsConfig == {"video": False, "editor": True, "whiteboard": False, "chat": False}
+    assert stage.config.toolsConfig == {
+        "video": False,
+        "editor": True,
+        "whiteboard": False,
+        "chat": False,
+        "recording": False,
+    }
     assert _questions(stage) == [q3, q2]
     entry = AuditLog.objects.get(action="pipeline.change_stage")
     assert entry.changes == {
