@@ -1,5 +1,9 @@
-"""URLs of this part of recordings (included by recordings/urls.py)."""
+"""URLs of recording media (included by recordings/urls.py): the signed, ranged stream."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from recordings import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("recordings/<int:pk>/media/", views.recording_media, name="recording_media"),
+]

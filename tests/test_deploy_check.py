@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import base64
 import secrets
 import subprocess
 import sys
@@ -29,6 +30,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(60),
     "ALLOWED_HOSTS": "talentsync.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://talentsync.example.com",
+    "RECORDING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
 }
 
 
@@ -62,3 +64,12 @@ def test_production_refuses_to_start_without_allowed_hosts(tmp_path):
     result = _manage("check", env=env, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must be set when DEBUG is off." in result.stderr
+
+
+def test_check_deploy_requires_a_recording_key(tmp_path):
+    # when: production settings without the key recordings are encrypted with
+    env = {k: v for k, v in PRODUCTION.items() if k != "RECORDING_KEY"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    # then
+    assert result.returncode != 0
+    assert "recordings.E002" in result.stdout + result.stderr
