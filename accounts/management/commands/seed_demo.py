@@ -111,6 +111,14 @@ class Command(BaseCommand):
             organization=acme, recruiter=User.objects.get(email="recruiter@acme.test"), make_user=_demo_user
         )
 
+        from recordings.demo import seed_recordings
+
+        recorded = seed_recordings(
+            organization=acme,
+            recruiter=User.objects.get(email="recruiter@acme.test"),
+            interviewer=User.objects.get(email="interviewer@acme.test"),
+        )
+
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) at {settings.SITE_URL}/accounts/login/")
         for org_name, role_label, email in logins:
@@ -159,3 +167,8 @@ class Command(BaseCommand):
                 "\nCode playback of a finished live-coding interview (log in as interviewer@acme.test or"
                 f" recruiter@acme.test): {settings.SITE_URL}{reverse('interview_playback', args=[replay.pk])}"
             )
+        self.stdout.write(
+            "\nReplay of a recorded interview: video, transcript, code, whiteboard, chat, runs and AI notes on"
+            " one timeline (log in as interviewer@acme.test or recruiter@acme.test):"
+            f"\n  {settings.SITE_URL}{recorded['replay']}"
+        )
