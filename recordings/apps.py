@@ -10,8 +10,10 @@ class RecordingsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from recordings import checks  # noqa: F401  (registers the system checks)
-        from recordings import storage
+        from recordings import (
+            checks,  # noqa: F401  (registers the system checks)
+            storage,
+        )
         from recordings.insights import receivers
         from recordings.models import Recording
 

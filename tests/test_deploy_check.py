@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import base64
+import os
 import secrets
 import subprocess
 import sys

@@ -8,146 +8,321 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_alter_user_time_zone'),
-        ('interviews', '0005_question_problem'),
+        ("accounts", "0003_alter_user_time_zone"),
+        ("interviews", "0005_question_problem"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RecordingConsent',
+            name="RecordingConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('granted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='given')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn')),
-                ('consent_text', models.TextField(max_length=2000, verbose_name='text agreed to')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('user_agent', models.CharField(blank=True, max_length=300, verbose_name='browser')),
-                ('interview', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recording_consents', to='interviews.interview')),
-                ('participant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='recording_consent', to='interviews.participant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("granted_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="given")),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True, verbose_name="withdrawn")),
+                ("consent_text", models.TextField(max_length=2000, verbose_name="text agreed to")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address")),
+                ("user_agent", models.CharField(blank=True, max_length=300, verbose_name="browser")),
+                (
+                    "interview",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recording_consents",
+                        to="interviews.interview",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recording_consent",
+                        to="interviews.participant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recording consent',
-                'ordering': ('interview', 'granted_at'),
+                "verbose_name": "recording consent",
+                "ordering": ("interview", "granted_at"),
             },
         ),
         migrations.CreateModel(
-            name='RecordingSession',
+            name="RecordingSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('recording', 'Recording'), ('ready', 'Ready'), ('failed', 'Failed'), ('deleted', 'Deleted')], default='recording', max_length=12, verbose_name='status')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='started')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('interview', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recording_sessions', to='interviews.interview')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("recording", "Recording"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                            ("deleted", "Deleted"),
+                        ],
+                        default="recording",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="started")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "interview",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recording_sessions",
+                        to="interviews.interview",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recording session',
-                'ordering': ('interview', 'started_at'),
+                "verbose_name": "recording session",
+                "ordering": ("interview", "started_at"),
             },
         ),
         migrations.CreateModel(
-            name='Recording',
+            name="Recording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('speaker_name', models.CharField(blank=True, max_length=200, verbose_name='speaker')),
-                ('kind', models.CharField(choices=[('camera', 'Camera and microphone'), ('screen', 'Screen share')], default='camera', max_length=10, verbose_name='kind')),
-                ('has_audio', models.BooleanField(default=False, verbose_name='audio')),
-                ('has_video', models.BooleanField(default=False, verbose_name='video')),
-                ('file_name', models.CharField(default=recordings.models.recording_file_name, editable=False, max_length=100, unique=True)),
-                ('content_type', models.CharField(default='video/webm', max_length=60)),
-                ('size_bytes', models.PositiveBigIntegerField(default=0, verbose_name='size (bytes)')),
-                ('duration_ms', models.PositiveIntegerField(default=0, verbose_name='duration (ms)')),
-                ('started_at', models.DateTimeField(verbose_name='started')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('transcript_status', models.CharField(choices=[('pending', 'Waiting'), ('running', 'Transcribing'), ('done', 'Done'), ('failed', 'Failed'), ('skipped', 'Not transcribed')], default='pending', max_length=10, verbose_name='transcript')),
-                ('transcript_engine', models.CharField(blank=True, max_length=60, verbose_name='transcribed by')),
-                ('transcript_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('interview', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recordings', to='interviews.interview')),
-                ('participant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='recordings', to='interviews.participant')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recordings', to='recordings.recordingsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("speaker_name", models.CharField(blank=True, max_length=200, verbose_name="speaker")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("camera", "Camera and microphone"), ("screen", "Screen share")],
+                        default="camera",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("has_audio", models.BooleanField(default=False, verbose_name="audio")),
+                ("has_video", models.BooleanField(default=False, verbose_name="video")),
+                (
+                    "file_name",
+                    models.CharField(
+                        default=recordings.models.recording_file_name, editable=False, max_length=100, unique=True
+                    ),
+                ),
+                ("content_type", models.CharField(default="video/webm", max_length=60)),
+                ("size_bytes", models.PositiveBigIntegerField(default=0, verbose_name="size (bytes)")),
+                ("duration_ms", models.PositiveIntegerField(default=0, verbose_name="duration (ms)")),
+                ("started_at", models.DateTimeField(verbose_name="started")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                (
+                    "transcript_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("running", "Transcribing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("skipped", "Not transcribed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="transcript",
+                    ),
+                ),
+                ("transcript_engine", models.CharField(blank=True, max_length=60, verbose_name="transcribed by")),
+                ("transcript_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "interview",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recordings",
+                        to="interviews.interview",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="recordings",
+                        to="interviews.participant",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recordings",
+                        to="recordings.recordingsession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recording',
-                'ordering': ('interview', 'started_at', 'pk'),
+                "verbose_name": "recording",
+                "ordering": ("interview", "started_at", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='TranscriptSegment',
+            name="TranscriptSegment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('speaker_name', models.CharField(blank=True, max_length=200, verbose_name='speaker')),
-                ('index', models.PositiveIntegerField()),
-                ('start_ms', models.PositiveIntegerField(verbose_name='from (ms)')),
-                ('end_ms', models.PositiveIntegerField(verbose_name='to (ms)')),
-                ('text', models.TextField(max_length=10000, verbose_name='text')),
-                ('confidence', models.FloatField(blank=True, null=True)),
-                ('interview', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transcript_segments', to='interviews.interview')),
-                ('participant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='interviews.participant')),
-                ('recording', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segments', to='recordings.recording')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("speaker_name", models.CharField(blank=True, max_length=200, verbose_name="speaker")),
+                ("index", models.PositiveIntegerField()),
+                ("start_ms", models.PositiveIntegerField(verbose_name="from (ms)")),
+                ("end_ms", models.PositiveIntegerField(verbose_name="to (ms)")),
+                ("text", models.TextField(max_length=10000, verbose_name="text")),
+                ("confidence", models.FloatField(blank=True, null=True)),
+                (
+                    "interview",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transcript_segments",
+                        to="interviews.interview",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="interviews.participant",
+                    ),
+                ),
+                (
+                    "recording",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="segments", to="recordings.recording"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'transcript segment',
-                'ordering': ('interview', 'recording', 'index'),
+                "verbose_name": "transcript segment",
+                "ordering": ("interview", "recording", "index"),
             },
         ),
         migrations.CreateModel(
-            name='Insight',
+            name="Insight",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('kind', models.CharField(choices=[('summary', 'Summary'), ('engagement', 'Sentiment and engagement'), ('code', 'Code evaluation')], max_length=12, verbose_name='kind')),
-                ('status', models.CharField(choices=[('pending', 'Waiting'), ('ready', 'Ready'), ('failed', 'Failed'), ('disabled', 'AI disabled')], default='pending', max_length=10, verbose_name='status')),
-                ('provider', models.CharField(blank=True, max_length=120, verbose_name='made by')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='content')),
-                ('error', models.TextField(blank=True)),
-                ('interview', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='insights', to='interviews.interview')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("summary", "Summary"),
+                            ("engagement", "Sentiment and engagement"),
+                            ("code", "Code evaluation"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                            ("disabled", "AI disabled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("provider", models.CharField(blank=True, max_length=120, verbose_name="made by")),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="content")),
+                ("error", models.TextField(blank=True)),
+                (
+                    "interview",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="insights", to="interviews.interview"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'AI insight',
-                'ordering': ('interview', 'kind'),
-                'constraints': [models.UniqueConstraint(fields=('interview', 'kind'), name='insight_unique_kind'), models.CheckConstraint(condition=models.Q(('kind__in', ['summary', 'engagement', 'code'])), name='insight_kind_valid')],
+                "verbose_name": "AI insight",
+                "ordering": ("interview", "kind"),
+                "constraints": [
+                    models.UniqueConstraint(fields=("interview", "kind"), name="insight_unique_kind"),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["summary", "engagement", "code"])), name="insight_kind_valid"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MediaSettings',
+            name="MediaSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('retention_days', models.PositiveSmallIntegerField(default=90, help_text='Recordings and their transcripts are deleted this many days after the interview.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(3650)], verbose_name='keep recordings for (days)')),
-                ('transcription_enabled', models.BooleanField(default=True, verbose_name='transcribe recordings')),
-                ('ai_enabled', models.BooleanField(default=True, help_text='Summaries, follow-up suggestions, engagement and code evaluation. Never replaces a scorecard.', verbose_name='AI insights')),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='media_settings', to='accounts.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "retention_days",
+                    models.PositiveSmallIntegerField(
+                        default=90,
+                        help_text="Recordings and their transcripts are deleted this many days after the interview.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(3650),
+                        ],
+                        verbose_name="keep recordings for (days)",
+                    ),
+                ),
+                ("transcription_enabled", models.BooleanField(default=True, verbose_name="transcribe recordings")),
+                (
+                    "ai_enabled",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Summaries, follow-up suggestions, engagement and code evaluation. Never replaces a scorecard.",
+                        verbose_name="AI insights",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="media_settings",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recording and AI settings',
-                'verbose_name_plural': 'recording and AI settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('retention_days__gte', 1), ('retention_days__lte', 3650)), name='mediasettings_retention_range')],
+                "verbose_name": "recording and AI settings",
+                "verbose_name_plural": "recording and AI settings",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("retention_days__gte", 1), ("retention_days__lte", 3650)),
+                        name="mediasettings_retention_range",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='recordingsession',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['recording', 'ready', 'failed', 'deleted'])), name='recsession_status_valid'),
+            model_name="recordingsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["recording", "ready", "failed", "deleted"])),
+                name="recsession_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='recording',
-            index=models.Index(fields=['interview', 'started_at'], name='recording_interview_time_idx'),
+            model_name="recording",
+            index=models.Index(fields=["interview", "started_at"], name="recording_interview_time_idx"),
         ),
         migrations.AddConstraint(
-            model_name='recording',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['camera', 'screen'])), name='recording_kind_valid'),
+            model_name="recording",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["camera", "screen"])), name="recording_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transcriptsegment',
-            constraint=models.UniqueConstraint(fields=('recording', 'index'), name='segment_unique_index'),
+            model_name="transcriptsegment",
+            constraint=models.UniqueConstraint(fields=("recording", "index"), name="segment_unique_index"),
         ),
         migrations.AddConstraint(
-            model_name='transcriptsegment',
-            constraint=models.CheckConstraint(condition=models.Q(('end_ms__gte', models.F('start_ms'))), name='segment_end_after_start'),
+            model_name="transcriptsegment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_ms__gte", models.F("start_ms"))), name="segment_end_after_start"
+            ),
         ),
     ]
