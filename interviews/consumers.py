@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -18,12 +19,13 @@ from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.services import live_runs
 from interviews import events
 from interviews.models import Participant
-from interviews.realtime import yjs
+from interviews.realtime import recorder, yjs
 from interviews.realtime.limits import FloodGuard
 from interviews.realtime.runs import LiveRun, StdinRefused, in_run_thread
 from interviews.services import documents, rooms
@@ -68,11 +70,18 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
 
 class RoomConsumer(RealtimeConsumer):
-    """Signaling, presence, pushed questions and chat of one interview room."""
+    """Signaling, presence, pushed questions and chat of one interview room.
+
+    One socket may be the media process's recorder (``interviews.realtime.recorder``): it is
+    admitted by its own credential, not as a participant, may only signal, and is shown to the
+    others as a peer of role ``recorder`` while RECORDING_STATE tells them it records.
+    """
 
     participant: Participant
     peer: str
     room_id: uuid.UUID
+    is_recorder: bool = False
+    recorder_seat: recorder.RecorderSeat | None = None
     joined: bool = False
     leaving: bool = False
     room_is_closed: bool = False
@@ -87,6 +96,15 @@ class RoomConsumer(RealtimeConsumer):
         self.groups_joined: list[str] = []
         try:
             self.room_id = uuid.UUID(self.scope["url_route"]["kwargs"]["room_id"])
+            credential = _header(self.scope, recorder.HEADER)
+            if credential is not None:
+                self.peer = await sync_to_async(recorder.credential_check, thread_sensitive=False)(
+                    room_id=self.room_id, value=credential
+                )
+                self.is_recorder = True
+                self.may_lead = False
+                await self.accept()
+                return
             participant = await self._authenticate()
         except RoomRefused as refusal:
             await self.accept()
@@ -110,6 +128,9 @@ class RoomConsumer(RealtimeConsumer):
             await self.live_run.stop()  # nobody would see its output, nor be able to stop it
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.is_recorder:
+            await self._recorder_leave()
+            return
         if self.joined:
             self.joined = False
             # after a cancel the presence rows are still there: drop this socket's row, but
@@ -155,6 +176,9 @@ class RoomConsumer(RealtimeConsumer):
         if handler is None:
             await self.send_error("unknown_type", _("Unknown message type: %(t)s") % {"t": frame["type"][:40]})
             return
+        if self.is_recorder and frame["type"] not in recorder.ALLOWED_FRAMES:
+            await self.send_error("forbidden", _("The recorder only signals."))
+            return
         if not self.joined and frame["type"] not in (events.JOIN_ROOM, events.PING):
             await self.send_error("not_joined", _("Send JOIN_ROOM first."))
             return
@@ -195,6 +219,9 @@ class RoomConsumer(RealtimeConsumer):
         info = payload.get("userInfo") or {}
         if not isinstance(info, dict):
             raise RoomRefused(_("userInfo must be an object."), code="bad_frame")
+        if self.is_recorder:
+            await self._recorder_join()
+            return
         # Listen before reading who is there, so nobody who joins in between is missed.
         groups = [events.room_group(self.room_id), events.peer_group(self.room_id, self.peer)]
         if self.may_lead:
@@ -220,18 +247,80 @@ class RoomConsumer(RealtimeConsumer):
             self.heartbeat = asyncio.create_task(self._keep_present())
         if joined.replaced_channel:
             await self.channel_layer.send(joined.replaced_channel, {"type": "room.replaced"})
-        self.peers = {peer["userId"] for peer in joined.peers}
+        peers = list(joined.peers)
         self.peers_joined_at = dict(joined.peers_joined_at or {})
-        await self.send_event(events.ROOM_PEERS, {"selfId": self.peer, "peers": joined.peers})
+        seat = await sync_to_async(recorder.seat_get, thread_sensitive=False)(room_id=self.room_id)
+        if seat is not None:  # the recorder is a peer to send media to (the page shows no tile)
+            peers.append(recorder.peer_entry(seat))
+            self.peers_joined_at[seat.peer] = seat.joined_at
+        self.peers = {peer["userId"] for peer in peers}
+        await self.send_event(events.ROOM_PEERS, {"selfId": self.peer, "peers": peers})
         history = await database_sync_to_async(rooms.chat_history)(participant=self.participant)
         if history:
             await self.send_event(events.CHAT_HISTORY, {"messages": history})
+        if seat is not None:
+            state: events.RecordingState = {"recording": True}
+            await self.send_event(events.RECORDING_STATE, dict(state))
         await self._to_room(
             events.USER_JOINED,
             {"userId": self.peer, "userInfo": joined.user_info},
             exclude_self=True,
             joined_at=joined.joined_at,
         )
+
+    # --- the recorder's socket -------------------------------------------------------------
+    async def _recorder_join(self) -> None:
+        groups = [
+            events.room_group(self.room_id),
+            events.peer_group(self.room_id, self.peer),
+            events.recorder_group(self.room_id),
+        ]
+        for group in groups:
+            if group not in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        try:
+            joined = await database_sync_to_async(rooms.room_join_recorder)(room_id=self.room_id)
+            seat = self.recorder_seat or recorder.RecorderSeat(
+                peer=self.peer, channel_name=self.channel_name, joined_at=timezone.now().isoformat()
+            )
+            if not await sync_to_async(recorder.seat_claim, thread_sensitive=False)(room_id=self.room_id, seat=seat):
+                raise RoomRefused(
+                    _("Another recorder is in this room."), code="recorder_busy", close_code=events.CLOSE_NOT_ALLOWED
+                )
+        except RoomRefused as refusal:
+            self.leaving = True
+            await self.send_error(refusal.code, refusal.message)
+            await self.close(code=refusal.close_code or events.CLOSE_NOT_ALLOWED)
+            return
+        first = self.recorder_seat is None
+        self.recorder_seat = seat
+        self.joined = True
+        if self.heartbeat is None:
+            self.heartbeat = asyncio.create_task(self._keep_present())
+        self.peers = {peer["userId"] for peer in joined.peers}
+        self.peers_joined_at = dict(joined.peers_joined_at)
+        await self.send_event(events.ROOM_PEERS, {"selfId": self.peer, "peers": joined.peers})
+        if first:
+            info = recorder.user_info()
+            await self._to_room(
+                events.USER_JOINED, {"userId": self.peer, "userInfo": info}, exclude_self=True, joined_at=seat.joined_at
+            )
+            state: events.RecordingState = {"recording": True}
+            await self._to_room(events.RECORDING_STATE, dict(state), exclude_self=True)
+
+    async def _recorder_leave(self) -> None:
+        seat, self.recorder_seat = self.recorder_seat, None
+        self.joined = False
+        if seat is None:
+            return
+        released = await sync_to_async(recorder.seat_release, thread_sensitive=False)(
+            room_id=self.room_id, channel_name=self.channel_name
+        )
+        if released and not self.room_is_closed:
+            await self._to_room(events.USER_LEFT, {"userId": self.peer}, exclude_self=True)
+            state: events.RecordingState = {"recording": False}
+            await self._to_room(events.RECORDING_STATE, dict(state), exclude_self=True)
 
     def on_relay(self, kind: str, body: str) -> Handler:
         async def relay(payload: dict[str, Any]) -> None:
@@ -404,6 +493,8 @@ class RoomConsumer(RealtimeConsumer):
         if message.get("exclude") == self.peer or self.leaving:
             return
         kind, payload = message["event"], message["payload"]
+        if self.is_recorder and kind not in recorder.DELIVERED_EVENTS:
+            return  # the recorder signals; chat, questions and runs are not for it
         if kind == events.USER_JOINED:
             joined_at, known = message.get("joined_at", ""), self.peers_joined_at.get(payload["userId"], "")
             if joined_at and known and joined_at <= known:
@@ -451,6 +542,11 @@ class RoomConsumer(RealtimeConsumer):
         while True:
             await asyncio.sleep(rooms.PRESENCE_REFRESH_EVERY.total_seconds())
             try:
+                if self.recorder_seat is not None:
+                    await sync_to_async(recorder.seat_refresh, thread_sensitive=False)(
+                        room_id=self.room_id, seat=self.recorder_seat
+                    )
+                    continue
                 await database_sync_to_async(rooms.room_touch)(
                     participant_id=self.participant.pk, channel_name=self.channel_name
                 )
@@ -469,6 +565,13 @@ class RoomConsumer(RealtimeConsumer):
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_event(events.ERROR, {"code": code, "message": str(message)})
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def _refuse_constant(name: str) -> Any:

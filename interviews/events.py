@@ -44,6 +44,11 @@ RUN_FINISHED = "RUN_FINISHED"  # to the room: {runId, verdict, message, exitCode
 RUN_TESTS = "RUN_TESTS"  # to the server (interviewers): {problemId?, language, code}
 RUN_TESTS_RESULT = "RUN_TESTS_RESULT"  # to the interviewers: every case, hidden ones included
 RUN_HISTORY = "RUN_HISTORY"  # to the server (interviewers): {} → the same name back with the history
+# Recording (docs/recording.md): the recorder peer of the media process is in the room. Sent to
+# the room when it joins ({recording: true}) and leaves (false), and to each late joiner.
+RECORDING_STATE = "RECORDING_STATE"
+# To the recorder only: a participant withdrew their consent ({userId}); it stops at once.
+RECORDING_CONSENT_WITHDRAWN = "RECORDING_CONSENT_WITHDRAWN"
 
 RELAYED_TO_TARGET = (OFFER, ANSWER, ICE_CANDIDATE)
 
@@ -58,7 +63,7 @@ CLOSE_TOO_BIG = 1009
 
 class UserInfo(TypedDict):
     name: str
-    role: Literal["interviewer", "candidate", "observer"]
+    role: Literal["interviewer", "candidate", "observer", "recorder"]
     staff: bool
     audio: bool
     video: bool
@@ -75,6 +80,14 @@ class ChatPayload(TypedDict):
     fromId: str
     sentAt: str
     targetId: NotRequired[str]
+
+
+class RecordingState(TypedDict):
+    recording: bool
+
+
+class ConsentWithdrawn(TypedDict):
+    userId: str
 
 
 class RoomClosed(TypedDict):
@@ -95,6 +108,11 @@ def peer_group(room_id: uuid.UUID | str, peer_id: uuid.UUID | str) -> str:
 def leads_group(room_id: uuid.UUID | str) -> str:
     """The group of the sockets of a room's interviewers (and staff): hidden test results go here."""
     return f"{room_group(room_id)}.leads"
+
+
+def recorder_group(room_id: uuid.UUID | str) -> str:
+    """The group of the recorder's socket in a room (consent changes go there, nowhere else)."""
+    return f"{room_group(room_id)}.recorder"
 
 
 def document_group(room_id: uuid.UUID | str, name: str) -> str:

@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -48,6 +49,7 @@ from interviews.services import rooms, scorecard_save
 from interviews.services.documents import document_history, editor_state_for_room
 from interviews.services.interviews import LINK_GRACE
 from interviews.stage_config import LANGUAGE_CHOICES
+from recordings.consent import CONSENT_TEXT, consent_active, stage_records
 from talentsync.errors import NotAllowed, StateError
 
 #: how many upcoming interviews the dashboard shows before "see all"
@@ -389,6 +391,13 @@ def room_strings() -> dict[str, str]:
         "pushed": _("Pushed"),
         "asked_by": _("Asked by %(name)s"),
         "sound_blocked": _("Your browser blocked the sound: click anywhere on the page to hear the others."),
+        "recording_on": _("This interview is being recorded."),
+        "recording_off": _("The recording stopped."),
+        "consent_failed": _("Your answer about the recording was not saved (%(error)s). Try again."),
+        "consent_given": _("You agreed to be recorded."),
+        "consent_withdrawn": _("You withdrew your consent: nothing is recorded while you are in the room."),
+        "consent_give": _("Agree to be recorded"),
+        "consent_withdraw": _("Withdraw my consent to be recorded"),
     }
 
 
@@ -402,6 +411,7 @@ def _room(
     tools = interview.stage.config.toolsConfig
     may_lead = rooms.participant_may_lead(participant)
     opens_at = interview.scheduled_at - timedelta(minutes=settings.ROOM_OPENS_MINUTES_BEFORE)
+    records = stage_records(interview)
     room = {
         "roomId": str(interview.room_id),
         # the join link's token authenticates the socket; a signed-in visitor's session does
@@ -421,6 +431,12 @@ def _room(
         "pingSeconds": 20,
         # the problems the interviewers may run the code against (their cases include hidden ones)
         "problems": room_problems(interview=interview) if may_lead and tools.get("editor") else [],
+        # recording (docs/recording.md): the pre-join consent and the in-room withdrawal post here
+        "recording": {
+            "enabled": records,
+            "consented": records and consent_active(participant=participant),
+            "consentUrl": reverse("recording_consent", kwargs={"room_id": interview.room_id}) if records else "",
+        },
     }
     return render(
         request,
@@ -438,6 +454,7 @@ def _room(
             "room_not_open_yet": interview.status == Interview.Status.SCHEDULED and timezone.now() < opens_at,
             "room_opens_at": opens_at,
             "chat_max_length": ChatMessage.MAX_LENGTH,
+            "recording_consent_text": CONSENT_TEXT,
         },
     )
 

@@ -1,4 +1,4 @@
-"""Recordings, transcripts and AI insights of interviews (docs/recordings.md).
+"""Recordings, transcripts and AI insights of interviews (docs/recording.md).
 
 A recording is written by the recorder peer (``recordings.recorder``, the Procfile's ``media``
 process) only while recording is on for the stage and every participant in the room has given

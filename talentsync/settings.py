@@ -192,6 +192,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# speech-to-text and the AI analysis are heavy: they go to "batch" even if a caller forgets to say so
+CELERY_TASK_ROUTES = {
+    "recordings.transcribe_recording": {"queue": "batch"},
+    "recordings.analyse_interview": {"queue": "batch"},
+}
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -329,17 +334,34 @@ REMINDER_WINDOW_MINUTES = env.int("REMINDER_WINDOW_MINUTES", default=15)
 # guard against requests into the private network. The local demo allows 127.0.0.1.
 CALENDAR_FETCH_ALLOW_PRIVATE = env.bool("CALENDAR_FETCH_ALLOW_PRIVATE", default=DEBUG)
 
-# Recordings (docs/recordings.md): encrypted files outside MEDIA_ROOT, streamed only through
+# Recordings (docs/recording.md): encrypted files outside MEDIA_ROOT, streamed only through
 # signed URLs that expire. RECORDING_KEY is 32 random bytes, base64 (`python manage.py
 # generate_recording_key`); without it (DEBUG only) a key is derived from SECRET_KEY.
 RECORDINGS_ROOT = Path(env.str("RECORDINGS_ROOT", default=str(VAR_DIR / "recordings")))
 RECORDING_KEY = env.str("RECORDING_KEY", default="")
+# earlier keys, still read (never written) after a rotation
+RECORDING_OLD_KEYS = env.list("RECORDING_OLD_KEYS", default=[])
 RECORDING_URL_TTL_SECONDS = env.int("RECORDING_URL_TTL_SECONDS", default=3600)
+# The media process (`python manage.py run_media`, docs/recording.md): every MEDIA_POLL_SECONDS it
+# looks for rooms to record (at most MEDIA_MAX_ROOMS at once) and joins them over the room socket
+# of MEDIA_ROOM_URL (the web process; SITE_URL by default) with a credential it signs itself, valid
+# MEDIA_CREDENTIAL_TTL_SECONDS and once. MEDIA_ICE_ADDRESSES limits the addresses the recorder
+# offers to browsers (e.g. one interface of a multi-homed host); empty means every interface.
+MEDIA_POLL_SECONDS = env.float("MEDIA_POLL_SECONDS", default=2.0)
+MEDIA_MAX_ROOMS = env.int("MEDIA_MAX_ROOMS", default=4)
+MEDIA_ROOM_URL = env.str("MEDIA_ROOM_URL", default=SITE_URL).rstrip("/")
+MEDIA_CREDENTIAL_TTL_SECONDS = env.int("MEDIA_CREDENTIAL_TTL_SECONDS", default=30)
+MEDIA_ICE_ADDRESSES = env.list("MEDIA_ICE_ADDRESSES", default=[])
 # Transcription: the offline PocketSphinx model by default; an OpenAI-compatible
 # /audio/transcriptions endpoint when TRANSCRIPTION_API_URL is set.
 TRANSCRIPTION_API_URL = env.str("TRANSCRIPTION_API_URL", default="")
 TRANSCRIPTION_API_KEY = env.str("TRANSCRIPTION_API_KEY", default="")
 TRANSCRIPTION_MODEL = env.str("TRANSCRIPTION_MODEL", default="whisper-1")
+TRANSCRIPTION_LANGUAGE = env.str("TRANSCRIPTION_LANGUAGE", default="")
+TRANSCRIPTION_TIMEOUT_SECONDS = env.float("TRANSCRIPTION_TIMEOUT_SECONDS", default=300.0)
+TRANSCRIPTION_MAX_RETRIES = env.int("TRANSCRIPTION_MAX_RETRIES", default=2)
+# the endpoint gets the audio in pieces of about this length, each cut in a pause
+TRANSCRIPTION_PIECE_SECONDS = env.int("TRANSCRIPTION_PIECE_SECONDS", default=300)
 # AI insights: offline analysis by default; an OpenAI-compatible /chat/completions endpoint
 # when AI_API_URL and AI_API_KEY are set.
 AI_API_URL = env.str("AI_API_URL", default="")

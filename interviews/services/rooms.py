@@ -221,6 +221,38 @@ def room_join(*, participant: Participant, channel_name: str, audio: bool = Fals
     )
 
 
+@dataclass(frozen=True)
+class RecorderJoined:
+    interview_id: int
+    peers: list[events.Peer]
+    peers_joined_at: dict[str, str]
+
+
+def room_join_recorder(*, room_id: uuid.UUID) -> RecorderJoined:
+    """The peers a recorder joining ``room_id`` finds there; refuses a closed room or one not recorded.
+
+    The recorder takes no seat (see ``interviews.realtime.recorder``): nothing is written here.
+    """
+    interview = Interview.objects.select_related("stage").filter(room_id=room_id).first()
+    if interview is None or interview.status not in OPEN_STATUSES:
+        raise RoomRefused(_("This interview has ended."), code="room_closed", close_code=events.CLOSE_NOT_ALLOWED)
+    if not interview.stage.config.toolsConfig.get("recording"):
+        raise RoomRefused(
+            _("This interview's stage is not recorded."), code="forbidden", close_code=events.CLOSE_NOT_ALLOWED
+        )
+    cutoff = timezone.now() - PRESENCE_STALE_AFTER
+    present = list(
+        RoomPresence.objects.filter(interview=interview, seen_at__gte=cutoff).select_related(
+            "participant__user", "participant__candidate", "participant__interview"
+        )
+    )
+    return RecorderJoined(
+        interview_id=interview.pk,
+        peers=[{"userId": peer_id(p.participant), "userInfo": user_info(p.participant)} for p in present],
+        peers_joined_at={peer_id(p.participant): p.connected_at.isoformat() for p in present},
+    )
+
+
 def _meets(joiner: Participant, present: list[Participant]) -> bool:
     """Whether the candidate and someone who may lead are in the room once ``joiner`` is in."""
     everyone = [joiner, *present]

@@ -1,5 +1,9 @@
 """URLs of this part of recordings (included by recordings/urls.py)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from recordings.recorder import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("rooms/<uuid:room_id>/recording-consent/", views.recording_consent, name="recording_consent"),
+]

@@ -2,6 +2,7 @@
 // pushed questions and chat over the room socket (DESIGN.md §4.1), and the code editor and
 // whiteboard (workspace.js, loaded lazily). Entry of static/dist/room.js.
 import { ChatPanel } from "./chat.js";
+import { FollowUpPanel } from "./followups.js";
 import { PeopleGrid } from "./grid.js";
 import { loadStrings, t } from "./i18n.js";
 import { LocalMedia, Preview, fillDeviceSelects, screenShareSupported } from "./media.js";
@@ -18,6 +19,7 @@ import { SpeakerDetector } from "./speaker.js";
 import { Workspace } from "./workspace.js";
 
 const SELF = "self";
+const RECORDER = "recorder"; // the media process's recorder: a peer to send media to, never a tile
 const QUALITY_EVERY_MS = 2000;
 const $ = (id) => document.getElementById(id);
 
@@ -51,6 +53,7 @@ class Room {
     this.phase = "prejoin";
     this.soundBlocked = false;
     this.mediaProblem = "";
+    this.recording = config.recording || { enabled: false, consented: false, consentUrl: "" };
 
     this.root = $("room");
     this.status = $("room-status");
@@ -61,7 +64,17 @@ class Room {
     this.chat = $("chat-panel")
       ? new ChatPanel($("chat-panel"), { send, nameOf: (id) => this.nameOf(id), selfId: () => this.selfId })
       : null;
-    this.plan = $("plan-panel") ? new QuestionPanel($("plan-panel"), { send }) : null;
+    // interviewers only (the partial is not rendered for anyone else): suggestions for the pushed question
+    const followups = $("followups-panel");
+    this.followups = followups
+      ? new FollowUpPanel(followups, { url: followups.dataset.followupsUrl, token: config.token })
+      : null;
+    const pushAndSuggest = (type, payload) => {
+      const sent = send(type, payload);
+      if (sent && type === "push_question") this.followups?.show(payload.questionId);
+      return sent;
+    };
+    this.plan = $("plan-panel") ? new QuestionPanel($("plan-panel"), { send: pushAndSuggest }) : null;
     this.workspace = $("workspace")
       ? new Workspace($("workspace"), { config, send, say: (text) => this.say(text), nameOf: (id) => this.nameOf(id) })
       : null;
@@ -82,6 +95,10 @@ class Room {
     $("join-button").addEventListener("click", () => this.join());
     $("rejoin-button").addEventListener("click", () => window.location.reload());
     window.addEventListener("pagehide", () => this.teardown());
+    if (this.recording.enabled) {
+      $("consent-button").addEventListener("click", () => this.setConsent(!this.recording.consented));
+      this.syncConsent();
+    }
     if (this.sendsMedia) this.setUpDevices();
     this.setUpControls();
     this.say("");
@@ -152,6 +169,14 @@ class Room {
   // --- joining ---------------------------------------------------------------------------
   async join() {
     $("join-button").disabled = true;
+    if (this.recording.enabled) {
+      // the answer is stored before the socket opens, so the recorder never sees us unanswered
+      const agreed = $("recording-consent").checked;
+      if (agreed !== this.recording.consented && !(await this.setConsent(agreed))) {
+        $("join-button").disabled = false;
+        return;
+      }
+    }
     if (this.preview) this.preview.stop();
     this.speaker.start(); // inside the click: the AudioContext may start
     this.setPhase("room");
@@ -271,6 +296,50 @@ class Room {
     if (this.workspace) this.workspace.destroy();
   }
 
+  // --- recording consent (docs/recording.md) ----------------------------------------------
+  /** Give or withdraw consent; true when the server stored it. */
+  async setConsent(agreed) {
+    const csrf = document.querySelector(".recording-consent input[name=csrfmiddlewaretoken]");
+    const body = { consent: agreed };
+    if (this.config.token) body.token = this.config.token;
+    let problem = "";
+    try {
+      const response = await fetch(this.recording.consentUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (response.ok) {
+        this.recording.consented = answer.consent === true;
+        this.syncConsent();
+        if (this.phase === "room") this.say(t(this.recording.consented ? "consent_given" : "consent_withdrawn"));
+        return true;
+      }
+      problem = answer.message || String(response.status);
+    } catch (error) {
+      problem = errorText(error);
+    }
+    this.say(t("consent_failed", { error: problem }));
+    return false;
+  }
+
+  syncConsent() {
+    const button = $("consent-button");
+    if (!button) return;
+    button.textContent = t(this.recording.consented ? "consent_withdraw" : "consent_give");
+    const box = $("recording-consent");
+    if (box) box.checked = this.recording.consented;
+  }
+
+  setRecording(on) {
+    const indicator = $("recording-indicator");
+    if (!indicator || indicator.hidden === !on) return;
+    indicator.hidden = !on;
+    this.say(t(on ? "recording_on" : "recording_off"));
+  }
+
   // --- events from the room socket --------------------------------------------------------
   onEvent(type, payload) {
     switch (type) {
@@ -286,6 +355,8 @@ class Room {
         return this.onSignal(type, payload);
       case "MEDIA_STATE":
         return this.onMediaState(payload);
+      case "RECORDING_STATE":
+        return this.setRecording(payload.recording === true);
       case "push_question":
         return this.card.show(payload.questionText, this.nameOf(payload.fromId));
       case "CHAT":
@@ -314,6 +385,7 @@ class Room {
     this.selfId = selfId;
     // a (re)join: connections from before are stale, the newcomer offers to everyone again
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
+    this.setRecording(false); // RECORDING_STATE follows if the recorder is here
     for (const peer of Array.isArray(peers) ? peers : []) {
       this.addPeer(peer.userId, peer.userInfo);
       if (this.video) this.linkTo(peer.userId).start();
@@ -321,7 +393,7 @@ class Room {
     this.sendMediaState();
     this.setInteractive(true);
     if (this.workspace) this.workspace.joined();
-    const names = [...this.peers.values()].map((p) => p.info.name);
+    const names = [...this.peers.values()].filter((p) => !p.hidden).map((p) => p.info.name);
     const presence = names.length ? t("with_others", { names: names.join(", ") }) : t("alone");
     this.say(this.mediaProblem ? `${presence} ${this.mediaProblem}` : presence);
     this.mediaProblem = "";
@@ -338,14 +410,14 @@ class Room {
     if (known) this.dropPeer(userId); // a new session of the same person (they reconnected)
     const peer = this.addPeer(userId, userInfo);
     this.sendMediaState(); // the newcomer only knows what we tell it
-    this.say(t("peer_joined", { name: peer.info.name }));
+    if (!peer.hidden) this.say(t("peer_joined", { name: peer.info.name }));
   }
 
   onUserLeft({ userId }) {
     const peer = this.peers.get(userId);
     if (!peer) return;
     this.dropPeer(userId);
-    this.say(t("peer_left", { name: peer.info.name }));
+    if (!peer.hidden) this.say(t("peer_left", { name: peer.info.name }));
   }
 
   onSignal(type, payload) {
@@ -377,14 +449,16 @@ class Room {
   // --- peers -----------------------------------------------------------------------------
   addPeer(id, info) {
     const known = info && typeof info === "object" ? info : {};
-    const role = ["interviewer", "candidate", "observer"].includes(known.role) ? known.role : "observer";
+    const role = ["interviewer", "candidate", "observer", RECORDER].includes(known.role) ? known.role : "observer";
     const peer = {
       info: { name: typeof known.name === "string" && known.name ? known.name : t("former_participant"), role },
       link: null,
       stream: new MediaStream(),
       media: { audio: known.audio === true, video: known.video === true, screen: false },
+      hidden: role === RECORDER,
     };
     this.peers.set(id, peer);
+    if (peer.hidden) return peer; // it gets our media; the Recording sign stands for it
     this.grid.person(id, peer.info);
     this.grid.setMedia(id, peer.media);
     this.updatePeople();
@@ -402,7 +476,10 @@ class Room {
   }
 
   updatePeople() {
-    if (this.chat) this.chat.setPeople([...this.peers].map(([id, peer]) => ({ id, name: peer.info.name })));
+    if (this.chat) {
+      const people = [...this.peers].filter(([, peer]) => !peer.hidden);
+      this.chat.setPeople(people.map(([id, peer]) => ({ id, name: peer.info.name })));
+    }
   }
 
   nameOf(id) {
@@ -421,6 +498,7 @@ class Room {
       send: (type, payload) => (this.socket ? this.socket.send(type, payload) : false),
       local: () => ({ audio: this.media.audio, video: this.media.video, screen: this.media.screen }),
       onTrack: (track) => {
+        if (peer.hidden) return;
         for (const old of peer.stream.getTracks()) if (old.kind === track.kind && old !== track) peer.stream.removeTrack(old);
         if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
         this.grid.setStream(peerId, peer.stream);
