@@ -39,8 +39,8 @@ run: setup
 	DEBUG=$${DEBUG:-1} $(PY) manage.py setup_schedules -v 0
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 	@echo ""
-	@echo "Serving TalentSync on http://$(HOST):$(PORT)  (web + worker + beat; Ctrl-C stops all)"
-	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile web worker beat
+	@echo "Serving TalentSync on http://$(HOST):$(PORT)  (web + worker + beat + media; Ctrl-C stops all)"
+	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile web worker beat media
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -90,6 +90,8 @@ def seed_acme_hiring(*, organization: Organization, recruiter: User, interviewer
                     "name": "Live coding",
                     "stage_type": "technical_live",
                     "duration_minutes": 60,
+                    # recorded once both agree on the pre-join screen (docs/recording.md)
+                    "tools_config": {"video": True, "editor": True, "whiteboard": True, "chat": True, "recording": True},
                     "question_ids": [questions[1].pk],
                 },
                 {

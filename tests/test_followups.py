@@ -165,9 +165,10 @@ def test_nobody_signed_in_without_a_token_is_unauthenticated(scene: Scene) -> No
     assert response.status_code == 401
 
 
-def test_a_bad_question_parameter_is_a_bad_request(scene: Scene) -> None:
-    # when
-    response = ask(scene, token=lead_token(scene), question="one")
+@pytest.mark.parametrize("question", ["one", "-3", "0", "9" * 25, "١٢"])
+def test_a_bad_question_parameter_is_a_bad_request(scene: Scene, question: str) -> None:
+    # when: not a number, not positive, beyond any row id (would overflow the query), not ASCII digits
+    response = ask(scene, token=lead_token(scene), question=question)
 
     # then
     assert response.status_code == 400

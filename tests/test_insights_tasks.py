@@ -89,3 +89,21 @@ def test_an_ended_interview_waiting_for_transcription_is_left_to_the_transcriber
     # then
     assert callbacks == []
     assert not Insight.objects.filter(interview=scene.interview).exists()
+
+
+def test_an_ended_interview_still_being_recorded_is_left_to_the_recorder(
+    scene: Scene, connected: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given: the recorder has not left the room yet, so its recordings do not exist
+    from recordings.factories import RecordingSessionFactory
+    from recordings.models import RecordingSession
+
+    RecordingSessionFactory(interview=scene.interview, status=RecordingSession.Status.RECORDING)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        send_interview_ended(interview_id=scene.interview.pk)
+
+    # then
+    assert callbacks == []
+    assert not Insight.objects.filter(interview=scene.interview).exists()

@@ -278,3 +278,51 @@ def test_a_ready_insight_with_a_broken_payload_does_not_break_the_page(scene: Sc
     assert response.status_code == 200
     assert "kept" in response.content.decode()
     assert [m for m in embedded(response.content, "replay-data")["marks"] if m["kind"] == "citation"] == []
+
+
+def _observer(acme: Tenant, scene: Scene) -> User:
+    user = add_member(acme, Role.INTERVIEWER, "watcher@acme.test")
+    ParticipantFactory(interview=scene.interview, user=user, role=Participant.Role.OBSERVER)
+    return user
+
+
+def test_an_observer_gets_no_summary_since_it_quotes_the_answer_guide(acme: Tenant, scene: Scene) -> None:
+    # given an observer on the panel, who sees no question guide in the room either
+    observer = _observer(acme, scene)
+    # when
+    page = logged_in(observer).get(replay_url(scene)).content.decode()
+    lead_page = logged_in(scene.interviewer).get(replay_url(scene)).content.decode()
+    # then
+    assert "Explained the two-pointer idea clearly." not in page
+    assert "only interviewers and hiring staff see it" in page
+    assert "AI citation at" not in page
+    assert "Explained the two-pointer idea clearly." in lead_page
+
+
+def test_an_observer_sees_only_the_private_messages_sent_to_or_by_them(acme: Tenant, scene: Scene) -> None:
+    # given a private message from the interviewer to the candidate, and one to the observer
+    observer = _observer(acme, scene)
+    mine = Participant.objects.get(interview=scene.interview, user=observer)
+    lead = Participant.objects.get(interview=scene.interview, user=scene.interviewer)
+    ChatMessage.objects.create(
+        interview=scene.interview, sender=lead, recipient=mine, text="Watch the edge cases.", sent_at=at(9500)
+    )
+    # when
+    page = logged_in(observer).get(replay_url(scene)).content.decode()
+    # then
+    assert "Take your time." in page
+    assert "Watch the edge cases." in page
+    assert "Psst: a private note." not in page
+
+
+def test_insights_made_before_ai_was_switched_off_are_not_shown(scene: Scene) -> None:
+    # given the organization switches AI insights off after the analysis
+    from recordings.models import MediaSettings
+
+    MediaSettings.objects.update_or_create(organization=scene.interview.organization, defaults={"ai_enabled": False})
+    # when
+    page = logged_in(scene.interviewer).get(replay_url(scene)).content.decode()
+    # then
+    assert "Explained the two-pointer idea clearly." not in page
+    assert "58%" not in page
+    assert page.count("AI insights are switched off for this organization.") == 3

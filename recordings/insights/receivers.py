@@ -16,7 +16,7 @@ from interviews.signals import interview_ended
 # imported here so that every process that connects the receivers (web and worker: ready()) has
 # the task registered; Celery's autodiscovery looks only at recordings.tasks
 from recordings.insights.tasks import interview_analyse_task
-from recordings.models import Recording
+from recordings.models import Recording, RecordingSession
 
 DISPATCH_UID = "recordings.insights.analyse_on_interview_ended"
 WAITING = (Recording.TranscriptStatus.PENDING, Recording.TranscriptStatus.RUNNING)
@@ -29,8 +29,14 @@ def transcription_pending(*, interview_id: int) -> bool:
     ).exists()
 
 
+def recording_in_progress(*, interview_id: int) -> bool:
+    """Whether the recorder is still in the room: its recordings do not exist yet."""
+    return RecordingSession.objects.filter(interview_id=interview_id, status=RecordingSession.Status.RECORDING).exists()
+
+
 def analyse_on_interview_ended(sender: Any, *, interview_id: int, **kwargs: Any) -> None:
-    if transcription_pending(interview_id=interview_id):
+    # the recorder finishing (no audio) or the last transcription sends the analysis instead
+    if recording_in_progress(interview_id=interview_id) or transcription_pending(interview_id=interview_id):
         return
     transaction.on_commit(lambda: interview_analyse_task.apply_async(args=(interview_id,), queue="batch"))
 

@@ -74,9 +74,9 @@ def room_followups(request: HttpRequest, room_id: uuid.UUID) -> JsonResponse:
         return participant
     if not rooms.participant_may_lead(participant):
         return _error(403, "forbidden", _("Only the interviewers see follow-up suggestions."))
-    try:
-        question_id = int(request.GET.get("question", ""))
-    except ValueError:
+    raw = request.GET.get("question", "")
+    question_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 19 else 0
+    if not 1 <= question_id <= rooms.MAX_ROW_ID:  # beyond it the query itself would overflow
         return _error(400, "bad_request", _("Say which question: ?question=<id>."))
     answer = followups_get(interview=interview, question_id=question_id)
     if answer is None:

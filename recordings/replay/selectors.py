@@ -10,7 +10,10 @@ arithmetic beyond adding milliseconds.
 Who may open it is exactly who may watch the code playback
 (``interviews.selectors.document_playback_get``): the organization's hiring staff, and the
 interviewers and observers on the panel; never the candidate. The page carries no interviewer
-hints, expected-answer guides or scores: only the question texts that were asked.
+hints or scores. The AI summary quotes the expected-answer guide's points, so it is shown only to
+those who see the guide in the room (interviewers) and the hiring staff; an observer gets neither
+it nor the private chat messages of others. When the organization has switched AI insights off,
+those made earlier are not shown.
 
 The queries are a fixed number whatever the number of recordings, segments, messages or runs.
 """
@@ -23,9 +26,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
+from accounts.permissions import user_can
 from assessments.models import CodeRun, IntegrityEvent
 from interviews.models import (
     ChatMessage,
@@ -37,6 +42,7 @@ from interviews.models import (
 )
 from interviews.selectors import PlaybackTarget, document_playback_get
 from interviews.services.documents import document_history, document_text_at
+from recordings.insights.services import ai_enabled
 from recordings.models import Insight, TranscriptSegment
 from recordings.replay import payloads
 from recordings.replay.clock import clock
@@ -123,15 +129,21 @@ def replay_timeline_build(
     ``search`` keeps only the transcript segments containing it (the page's form without script).
     """
     interview = target.interview
+    # The hiring staff and the interviewers see everything; an observer on the panel sees what the
+    # room showed them: no question guide (the AI summary quotes its points) and only the chat
+    # messages that were sent to the room, to them or by them.
+    staff = user_can(actor, "interviews.view_interview", organization=organization)
+    me = Participant.objects.filter(interview=interview, user=actor).only("pk", "role").first() if actor.pk else None
+    sees_all = staff or (me is not None and me.role == Participant.Role.INTERVIEWER)
     recordings = list(recording_list_visible(actor=actor, organization=organization, interview=interview))
     segments = list(
         TranscriptSegment.objects.filter(recording__in=[r.pk for r in recordings]).order_by("recording", "index")
     )
-    chat = list(
-        ChatMessage.objects.filter(interview=interview).select_related(
-            *(f"sender__{p}" for p in _people()), *(f"recipient__{p}" for p in _people())
-        )
-    )
+    messages = ChatMessage.objects.filter(interview=interview)
+    if not sees_all:
+        mine = me.pk if me is not None else None
+        messages = messages.filter(Q(recipient__isnull=True) | Q(recipient_id=mine) | Q(sender_id=mine))
+    chat = list(messages.select_related(*(f"sender__{p}" for p in _people()), *(f"recipient__{p}" for p in _people())))
     runs = list(
         CodeRun.objects.filter(interview=interview)
         .select_related(*(f"participant__{p}" for p in _people()))
@@ -154,6 +166,9 @@ def replay_timeline_build(
         ).order_by("pk")
     )
     insights = {insight.kind: insight for insight in Insight.objects.filter(interview=interview)}
+    if not ai_enabled(organization_id=interview.organization_id):
+        # switched off: what was made before is not shown either (it stays until the retention purge)
+        insights = {kind: Insight(interview=interview, kind=kind, status=Insight.Status.DISABLED) for kind in insights}
 
     # --- the session's clock -------------------------------------------------------------
     firsts = [
@@ -243,8 +258,7 @@ def replay_timeline_build(
                 "clock": clock(at(message.sent_at)),
                 "wall": wall(message.sent_at),
                 "sender": sender,
-                # every message is shown, private ones marked as such: the panel and the hiring
-                # staff review the whole interview, and the candidate never opens this page
+                # private ones are marked as such (an observer only gets those sent to or by them)
                 "recipient": recipient,
                 "private": message.recipient_id is not None,
                 "text": message.text,
@@ -328,7 +342,10 @@ def replay_timeline_build(
 
     # --- AI insights: labelled, never a scorecard -------------------------------------------------
     segment_at = {row["id"]: row["at"] for row in timeline.transcript}
-    timeline.summary = payloads.summary_view(insights.get(Insight.Kind.SUMMARY), at=at, segment_at=segment_at)
+    if sees_all:
+        timeline.summary = payloads.summary_view(insights.get(Insight.Kind.SUMMARY), at=at, segment_at=segment_at)
+    else:
+        timeline.summary = payloads.InsightView(status="restricted", status_label=_("For interviewers only"))
     timeline.engagement = payloads.engagement_view(insights.get(Insight.Kind.ENGAGEMENT))
     timeline.code_insight = payloads.code_view(insights.get(Insight.Kind.CODE))
     return timeline
