@@ -80,6 +80,8 @@ class ReplayTimeline:
     summary: payloads.InsightView | None = None
     engagement: payloads.InsightView | None = None
     code_insight: payloads.InsightView | None = None
+    #: whether the viewer sees every chat message (staff, interviewers) or only what the room showed them
+    sees_all_chat: bool = True
 
     def marks(self) -> list[dict[str, Any]]:
         """The marks above the slider, in time order: each a kind, an instant and a label."""
@@ -201,7 +203,9 @@ def replay_timeline_build(
     def at(instant: datetime) -> int:
         return max(0, (instant - start) // _MS)
 
-    timeline = ReplayTimeline(interview=interview, start=start, duration_ms=at(max(lasts)), time_zone=time_zone)
+    timeline = ReplayTimeline(
+        interview=interview, start=start, duration_ms=at(max(lasts)), time_zone=time_zone, sees_all_chat=sees_all
+    )
     local = time_zone
 
     def wall(instant: datetime) -> str:
