@@ -326,3 +326,21 @@ def test_insights_made_before_ai_was_switched_off_are_not_shown(scene: Scene) ->
     assert "Explained the two-pointer idea clearly." not in page
     assert "58%" not in page
     assert page.count("AI insights are switched off for this organization.") == 3
+
+
+def test_each_speakers_sentiment_is_drawn_over_the_interview_with_a_table(scene: Scene) -> None:
+    # when
+    page = logged_in(scene.interviewer).get(replay_url(scene)).content.decode()
+    # then: one chart per speaker with sentiment points, its points on the session clock
+    engagement = Insight.objects.get(interview=scene.interview, kind=Insight.Kind.ENGAGEMENT)
+    speakers = [s for s in engagement.payload["speakers"] if s.get("sentiment")]
+    assert speakers
+    assert page.count('class="replay-sentiment"') == len(speakers)
+    for speaker in speakers:
+        assert f"Sentiment of {speaker['name']} over the interview" in page
+    lines = re.findall(r'<polyline class="replay-sentiment-line" points="([^"]*)"', page)
+    assert len(lines) == len(speakers)
+    for line in lines:
+        xs = [float(point.split(",")[0]) for point in line.split()]
+        assert xs == sorted(xs)
+        assert all(0 <= x <= 240 for x in xs)

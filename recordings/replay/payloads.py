@@ -22,6 +22,8 @@ from recordings.replay.clock import clock
 TEXT_CHARS = 2000
 LABEL_CHARS = 200
 MAX_ITEMS = 50
+#: sentiment points per speaker drawn (one per transcript segment; an hour is a few hundred)
+MAX_SERIES = 2000
 CITE_KINDS = ("transcript", "code", "run", "chat")
 
 
@@ -127,8 +129,36 @@ def summary_view(
     return view
 
 
-def engagement_view(insight: Insight | None) -> InsightView | None:
-    """Speaking time, pauses, filler words and sentiment per speaker."""
+#: the sentiment chart's size (SVG user units); y runs from +1 at the top to -1 at the bottom
+CHART_WIDTH = 240
+CHART_HEIGHT = 48
+
+
+def _sentiment_series(
+    series: list[Any], *, at: Callable[[datetime], int] | None, duration_ms: int
+) -> tuple[list[dict[str, Any]], str]:
+    """A speaker's sentiment over the session: the points (ms, value, clock) and an SVG polyline."""
+    points: list[dict[str, Any]] = []
+    for raw in series:
+        if not isinstance(raw, dict):
+            continue
+        value, instant = _number(raw.get("compound")), _instant(raw.get("at"))
+        if value is None or instant is None or at is None:
+            continue
+        ms = at(instant)
+        points.append({"at": ms, "clock": clock(ms), "value": round(max(-1.0, min(1.0, value)), 2)})
+    points.sort(key=lambda p: p["at"])
+    span = max(duration_ms, 1)
+    line = " ".join(
+        f"{CHART_WIDTH * min(p['at'], span) / span:.1f},{CHART_HEIGHT * (1 - p['value']) / 2:.1f}" for p in points
+    )
+    return points, line
+
+
+def engagement_view(
+    insight: Insight | None, *, at: Callable[[datetime], int] | None = None, duration_ms: int = 0
+) -> InsightView | None:
+    """Speaking time, pauses, filler words and sentiment per speaker (over time, when ``at`` is given)."""
     view = _base(insight)
     if view is None or insight is None or not view.ready:
         return view
@@ -154,7 +184,10 @@ def engagement_view(insight: Insight | None) -> InsightView | None:
                 "sentimentPoints": len(scores),
             }
         )
-    view.data = {"speakers": speakers}
+        speakers[-1]["series"], speakers[-1]["line"] = _sentiment_series(
+            series[:MAX_SERIES], at=at, duration_ms=duration_ms
+        )
+    view.data = {"speakers": speakers, "chartWidth": CHART_WIDTH, "chartHeight": CHART_HEIGHT}
     return view
 
 

@@ -350,6 +350,8 @@ def replay_timeline_build(
         timeline.summary = payloads.summary_view(insights.get(Insight.Kind.SUMMARY), at=at, segment_at=segment_at)
     else:
         timeline.summary = payloads.InsightView(status="restricted", status_label=_("For interviewers only"))
-    timeline.engagement = payloads.engagement_view(insights.get(Insight.Kind.ENGAGEMENT))
+    timeline.engagement = payloads.engagement_view(
+        insights.get(Insight.Kind.ENGAGEMENT), at=at, duration_ms=timeline.duration_ms
+    )
     timeline.code_insight = payloads.code_view(insights.get(Insight.Kind.CODE))
     return timeline
