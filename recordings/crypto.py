@@ -107,13 +107,14 @@ def _old_key_values() -> list[str]:
 
 
 def _development() -> bool:
-    """Whether the SECRET_KEY-derived key may stand in for RECORDING_KEY.
+    """Whether the SECRET_KEY-derived key may stand in for (and decrypt besides) RECORDING_KEY.
 
-    With DEBUG on; and with the development placeholder SECRET_KEY, which settings only allow
-    with DEBUG on — the test runner switches DEBUG off in its process while the servers it starts
-    keep it, and both must read each other's files.
+    With DEBUG on, and only then: with DEBUG off a key is never derived silently, whatever the
+    SECRET_KEY. The test run sets a fixed RECORDING_KEY in its environment (pytest-env in
+    pyproject.toml), so the test process, where pytest-django turns DEBUG off, and the DEBUG
+    servers it starts share one real key and read each other's files.
     """
-    return bool(settings.DEBUG) or settings.SECRET_KEY.startswith("django-insecure-")
+    return bool(settings.DEBUG)
 
 
 def current_key() -> bytes:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from celery import shared_task
@@ -77,7 +79,9 @@ def recordings_purge_expired(*, now: datetime | None = None) -> int:
     """Delete the recordings (files and transcripts) past their organization's retention.
 
     One ``recording.delete`` audit row per recording (reason "retention") and one
-    ``recording.purge_expired`` row per organization with its count. Returns the number deleted.
+    ``recording.purge_expired`` row per organization with its count. An interview's recordings go
+    in one transaction, with its transcript-based insights; its analysis is queued once, on commit
+    (see ``storage.recording_delete``). Returns the number deleted.
     """
     now = now or timezone.now()
     default_days = MediaSettings._meta.get_field("retention_days").get_default()
@@ -91,14 +95,19 @@ def recordings_purge_expired(*, now: datetime | None = None) -> int:
     total = 0
     for organization_id in list(organizations):
         deleted = 0
-        for recording in _expired(organization_id, days_of.get(organization_id, default_days), now).iterator():
-            storage.recording_delete(recording=recording, reason="retention")
-            deleted += 1
+        days = days_of.get(organization_id, default_days)
+        expired = _expired(organization_id, days, now).order_by("interview_id", "pk")
+        for interview_id, recordings in groupby(expired.iterator(), key=attrgetter("interview_id")):
+            with transaction.atomic():
+                for recording in recordings:
+                    storage.recording_delete(recording=recording, reason="retention", reanalyse=False)
+                    deleted += 1
+                storage.insights_reanalyse_on_commit(interview_id=interview_id)
         if deleted:
             audit_record(
                 action="recording.purge_expired",
                 organization=Organization.objects.get(pk=organization_id),
-                changes={"deleted": deleted, "retention_days": days_of.get(organization_id, default_days)},
+                changes={"deleted": deleted, "retention_days": days},
             )
         total += deleted
     orphan_files_sweep(now=now)

@@ -24,8 +24,12 @@ from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from recordings import crypto
-from recordings.models import Recording, RecordingSession, TranscriptSegment
+from recordings.models import Insight, Recording, RecordingSession, TranscriptSegment
 from talentsync.errors import StateError
+
+#: the insights made from an interview's transcript: reset when one of its recordings is deleted
+TRANSCRIPT_INSIGHTS = (Insight.Kind.SUMMARY, Insight.Kind.ENGAGEMENT)
+ANALYSE_TASK = "recordings.analyse_interview"
 
 
 class RecordingUnavailable(FileNotFoundError):
@@ -56,12 +60,17 @@ def recording_path(recording: Recording) -> Path:
 
 
 def recording_store(*, recording: Recording, plain_path: Path) -> Recording:
-    """Encrypt ``plain_path`` into the recording's file, record its size, save, delete the plaintext."""
+    """Encrypt ``plain_path`` into the recording's file, record its size, save, delete the plaintext.
+
+    Raises ``ImproperlyConfigured`` before anything is written when no key is configured (with
+    DEBUG off, RECORDING_KEY is required); the plaintext is then left where it is.
+    """
+    key = crypto.current_key()
     target = recording_path(recording)
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-", suffix=".enc")
     try:
         with os.fdopen(fd, "wb") as out, open(plain_path, "rb") as src:
-            size = crypto.encrypt_stream(src, out)
+            size = crypto.encrypt_stream(src, out, key=key)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temp_name, 0o600)
@@ -94,16 +103,22 @@ def recording_open(recording: Recording) -> crypto.DecryptingReader:
 
 
 @transaction.atomic
-def recording_delete(*, recording: Recording, actor: Any = None, reason: str = "manual") -> None:
+def recording_delete(
+    *, recording: Recording, actor: Any = None, reason: str = "manual", reanalyse: bool = True
+) -> None:
     """Delete the recording's file and transcript; the row stays, marked deleted, for the audit trail.
 
-    Safe to call again. The rows change first and the file goes last, so a failure before that
-    rolls everything back with the file still there; the session is marked deleted once none of
-    its recordings is left.
+    The interview's summary and engagement insights, which quote and measure the transcript, go
+    too; once committed, the interview is analysed again from what is left (``reanalyse=False``
+    leaves that to the caller, as the retention purge does once per interview). Safe to call
+    again. The file is removed only once the deletion commits, so a rollback keeps it; the
+    session is marked deleted once none of its recordings is left.
     """
     recording = Recording.objects.select_for_update().select_related("interview__organization").get(pk=recording.pk)
     already = recording.deleted_at is not None
     segments, _ = TranscriptSegment.objects.filter(recording=recording).delete()
+    if not already or segments:
+        insights_reset(interview_id=recording.interview_id, reanalyse=reanalyse)
     if not already:
         recording.deleted_at = timezone.now()
         recording.save(update_fields=["deleted_at"])
@@ -119,7 +134,25 @@ def recording_delete(*, recording: Recording, actor: Any = None, reason: str = "
             target=recording,
             changes={"reason": reason, "segments": segments, "interview": recording.interview_id},
         )
-    recording_path(recording).unlink(missing_ok=True)
+    path = recording_path(recording)
+    transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+
+def insights_reset(*, interview_id: int, reanalyse: bool = True) -> int:
+    """Delete the interview's transcript-based insights; with ``reanalyse``, queue its analysis on commit.
+
+    The analysis is idempotent and works from the recordings that are left (none: the summary
+    cites code, runs and chat only). Returns the number of insights deleted.
+    """
+    deleted, _ = Insight.objects.filter(interview_id=interview_id, kind__in=TRANSCRIPT_INSIGHTS).delete()
+    if reanalyse:
+        insights_reanalyse_on_commit(interview_id=interview_id)
+    return deleted
+
+
+def insights_reanalyse_on_commit(*, interview_id: int) -> None:
+    """Send the interview's analysis (queue ``batch``) once the current transaction commits."""
+    transaction.on_commit(lambda: current_app.send_task(ANALYSE_TASK, args=[interview_id], queue="batch"))
 
 
 def recording_file_remove(*, recording: Recording) -> None:

@@ -5,6 +5,13 @@ when the user is signed in, the signature was made for this recording and this u
 expired (``recordings.urls_signing``), and the user may still see the interview now. Video
 players fetch with ``Range`` and seek with more requests; only the chunks that cover the asked
 range are decrypted. Nothing is cached on the way (``private, no-store``).
+
+A file that fails authentication (damaged, cut, or written under a key no longer configured) is
+answered 503 and logged, never served: the first block is decrypted before the headers go out.
+Damage found further on, once the headers are sent, ends the stream short of its
+``Content-Length`` and is logged once, without a traceback. (ASGI has no way to abort a response,
+so under daphne the connection stays open: the client learns that it was cut when its read
+times out, and its next Range request, starting at the damaged block, is answered 503.)
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from recordings import storage
-from recordings.crypto import DecryptingReader
+from recordings.crypto import DecryptingReader, RecordingCryptoError
 from recordings.models import Recording
 from recordings.selectors import recording_get_visible
 from recordings.urls_signing import recording_signature_valid
@@ -31,7 +38,9 @@ logger = logging.getLogger(__name__)
 
 #: bytes read (and sent) per step: four encrypted chunks
 BLOCK_SIZE = 256 * 1024
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+#: at most 19 digits (below 2**63): longer numbers are no file's offsets, and int() of thousands
+#: of digits raises; such a header is ignored like any other this server does not handle
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d{0,19})\s*-\s*(\d{0,19})\s*$", re.IGNORECASE)
 
 
 class RangeNotSatisfiable(Exception):
@@ -65,15 +74,32 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return start, stop
 
 
+def _unreadable_logged(recording_id: int, exc: RecordingCryptoError, *, position: int | None = None) -> None:
+    where = "when opened" if position is None else f"at byte {position}, the response cut short"
+    logger.error("recording %s cannot be read (%s): %s", recording_id, where, exc)
+
+
 class _Stream:
-    """Plaintext bytes ``[start, stop)`` of an open recording; closes the reader when done."""
+    """Plaintext bytes ``[start, stop)`` of an open recording; closes the reader when done.
 
-    def __init__(self, reader: DecryptingReader, start: int, stop: int) -> None:
+    ``first`` is the block at ``start``, already decrypted by the view (so a file damaged there is
+    refused before any header is sent). Damage found later ends the stream: logged once, no
+    exception (it would only reach the server as a traceback after the headers are out).
+    """
+
+    def __init__(self, reader: DecryptingReader, start: int, stop: int, *, recording_id: int, first: bytes) -> None:
         self.reader, self.start, self.stop = reader, start, stop
+        self.recording_id = recording_id
+        self.first = first
 
-    def _piece(self, position: int) -> bytes:
-        self.reader.seek(position)
-        return self.reader.read(min(BLOCK_SIZE, self.stop - position)) or b""
+    def _piece(self, position: int) -> bytes | None:
+        """The block at ``position``; None when it fails authentication (logged)."""
+        try:
+            self.reader.seek(position)
+            return self.reader.read(min(BLOCK_SIZE, self.stop - position)) or b""
+        except RecordingCryptoError as exc:
+            _unreadable_logged(self.recording_id, exc, position=position)
+            return None
 
     def close(self) -> None:
         self.reader.close()
@@ -81,13 +107,12 @@ class _Stream:
 
 class _SyncStream(_Stream):
     def __iter__(self) -> Iterator[bytes]:
+        piece: bytes | None = self.first
         position = self.start
-        while position < self.stop:
-            piece = self._piece(position)
-            if not piece:
-                return
+        while piece:
             position += len(piece)
             yield piece
+            piece = self._piece(position) if position < self.stop else None
 
 
 class _AsyncStream(_Stream):
@@ -95,13 +120,12 @@ class _AsyncStream(_Stream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = sync_to_async(self._piece, thread_sensitive=False)
+        piece: bytes | None = self.first
         position = self.start
-        while position < self.stop:
-            piece = await read(position)
-            if not piece:
-                return
+        while piece:
             position += len(piece)
             yield piece
+            piece = await read(position) if position < self.stop else None
 
 
 def _etag(recording: Recording, size: int) -> str:
@@ -116,6 +140,16 @@ def _private(response: HttpResponseBase, recording: Recording) -> HttpResponseBa
     response["Content-Disposition"] = f'inline; filename="recording-{recording.pk}.webm"'
     response["Vary"] = "Cookie"
     return response
+
+
+def _unreadable(recording: Recording, exc: RecordingCryptoError) -> HttpResponseBase:
+    _unreadable_logged(recording.pk, exc)
+    response = HttpResponse(
+        _("This recording cannot be read (damaged file or missing key)."),
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    return _private(response, recording)
 
 
 @login_required
@@ -133,6 +167,8 @@ def recording_media(request: HttpRequest, pk: int) -> HttpResponseBase:
         reader = storage.recording_open(recording)
     except storage.RecordingUnavailable:
         return _private(HttpResponse(_("This recording was deleted."), status=410), recording)
+    except RecordingCryptoError as exc:
+        return _unreadable(recording, exc)
 
     keep_open = False
     try:
@@ -152,8 +188,14 @@ def recording_media(request: HttpRequest, pk: int) -> HttpResponseBase:
         if request.method == "HEAD":
             response = HttpResponse(content_type=recording.content_type)
         else:
+            try:
+                reader.seek(start)
+                first = reader.read(min(BLOCK_SIZE, stop - start)) or b""
+            except RecordingCryptoError as exc:
+                return _unreadable(recording, exc)
             stream_class = _AsyncStream if isinstance(request, ASGIRequest) else _SyncStream
-            response = StreamingHttpResponse(stream_class(reader, start, stop), content_type=recording.content_type)
+            stream = stream_class(reader, start, stop, recording_id=recording.pk, first=first)
+            response = StreamingHttpResponse(stream, content_type=recording.content_type)
             keep_open = True  # the response closes the reader when it is done
         response["Content-Length"] = str(stop - start)
         response["Accept-Ranges"] = "bytes"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import av
 import pytest
 import requests
+from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.core import signing
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +29,7 @@ from recordings.selectors import (
     transcript_list_visible,
 )
 from recordings.urls_signing import _SALT, recording_signed_url
+from recordings.views import BLOCK_SIZE
 from tests.conftest import Tenant
 from tests.live_asgi import daphne_server
 from tests.test_pages_fixtures import add_member
@@ -324,6 +327,26 @@ def test_a_range_this_server_does_not_handle_is_ignored_and_the_whole_file_sent(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header",
+    [f"bytes={'9' * 5000}-", f"bytes=-{'9' * 5000}", f"bytes=0-{'9' * 5000}"],
+)
+def test_a_range_with_numbers_longer_than_any_offset_is_ignored_and_the_whole_file_sent(
+    media_client: tuple[Client, str], header: str
+) -> None:
+    # given: offsets of thousands of digits (int() refuses more than 4300)
+    client, url = media_client
+
+    # when
+    response = client.get(url, HTTP_RANGE=header)
+
+    # then: ignored, as RFC 9110 allows for a range the server does not handle
+    assert response.status_code == 200
+    assert "Content-Range" not in response
+    assert body(response) == MEDIA
+
+
+@pytest.mark.django_db
 def test_seeking_player_requests_get_the_right_bytes_every_time(media_client: tuple[Client, str]) -> None:
     # given: a player that seeks around the file, across chunk boundaries
     client, url = media_client
@@ -361,18 +384,102 @@ def test_head_answers_the_headers_only(media_client: tuple[Client, str]) -> None
     assert response.content == b""
 
 
-@pytest.mark.django_db
-def test_a_tampered_file_is_never_served(media_client: tuple[Client, str], scene: Scene) -> None:
-    # given: one byte of the last chunk changed on disk
-    client, url = media_client
-    path = storage.recording_path(scene.recording)
+def _flip(path: Path, offset: int) -> None:
     data = bytearray(path.read_bytes())
-    data[-5] ^= 0xFF
+    data[offset] ^= 0xFF
     path.write_bytes(bytes(data))
 
-    # when / then
-    with pytest.raises(crypto.RecordingCryptoError):
-        client.get(url)
+
+def _chunk_offset(index: int) -> int:
+    """Where the ciphertext of chunk ``index`` begins in a stored file."""
+    return crypto.HEADER_SIZE + index * (crypto.CHUNK_SIZE + crypto.TAG_SIZE)
+
+
+def _unreadable_logs(caplog: pytest.LogCaptureFixture, recording: Recording) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "recordings.views" and r.levelno == logging.ERROR and f"recording {recording.pk} " in r.message
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("damage", ["last chunk changed", "first chunk changed", "key gone after a rotation"])
+def test_a_file_that_cannot_be_read_is_answered_503_privately_and_logged(
+    settings, media_client: tuple[Client, str], scene: Scene, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    # given: a damaged file, or one whose key was rotated away without keeping it in the old keys
+    client, url = media_client
+    path = storage.recording_path(scene.recording)
+    if damage == "last chunk changed":
+        _flip(path, -5)
+    elif damage == "first chunk changed":
+        _flip(path, _chunk_offset(0) + 10)
+    else:
+        settings.RECORDING_KEY = crypto.key_generate()
+        settings.RECORDING_OLD_KEYS = []
+
+    # when
+    with caplog.at_level(logging.ERROR, logger="recordings.views"):
+        response = client.get(url)
+        ranged = client.get(url, HTTP_RANGE="bytes=0-99")
+
+    # then: no media byte goes out, nothing is cached, the cause is in the log
+    for answer in (response, ranged):
+        assert answer.status_code == 503
+        assert not answer.streaming
+        assert answer.content.decode() == "This recording cannot be read (damaged file or missing key)."
+        assert answer["Cache-Control"] == "private, no-store"
+        assert answer["X-Content-Type-Options"] == "nosniff"
+        assert "Content-Range" not in answer
+    assert len(_unreadable_logs(caplog, scene.recording)) == 2
+
+
+@pytest.mark.django_db
+def test_damage_found_mid_stream_ends_the_response_short_and_is_logged_once(
+    media_client: tuple[Client, str], scene: Scene, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: chunk 6 damaged; the first block sent (chunks 0 to 3) is intact
+    client, url = media_client
+    assert len(MEDIA) > _chunk_offset(8)
+    _flip(storage.recording_path(scene.recording), _chunk_offset(6) + 10)
+
+    # when
+    with caplog.at_level(logging.ERROR, logger="recordings.views"):
+        response = client.get(url)
+        received = body(response)
+
+    # then: the headers promised the whole file; the stream stopped before the damaged block
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(MEDIA))
+    assert received == MEDIA[:BLOCK_SIZE]
+    (logged,) = _unreadable_logs(caplog, scene.recording)
+    assert f"at byte {BLOCK_SIZE}" in logged.message
+    assert logged.exc_info is None  # one line, no traceback
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_damage_found_mid_stream_ends_the_stream_and_is_logged_once(
+    acme: Tenant, scene: Scene, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: the request goes through Django's ASGI handler (the async stream); chunk 5 damaged
+    admin = acme.users[Role.ADMIN]
+    client = AsyncClient()
+    await client.aforce_login(admin)
+    url = await sync_to_async(recording_signed_url)(recording=scene.recording, user=admin)
+    _flip(storage.recording_path(scene.recording), _chunk_offset(5) + 10)
+
+    # when
+    with caplog.at_level(logging.ERROR, logger="recordings.views"):
+        response = await client.get(url, headers={"Range": "bytes=100-"})
+        received = b"".join([piece async for piece in response.streaming_content])
+
+    # then
+    assert response.status_code == 206
+    assert response["Content-Length"] == str(len(MEDIA) - 100)
+    assert received == MEDIA[100 : 100 + BLOCK_SIZE]
+    (logged,) = _unreadable_logs(caplog, scene.recording)
+    assert f"at byte {100 + BLOCK_SIZE}" in logged.message
 
 
 # --- over a real ASGI server ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -15,7 +16,8 @@ from interviews.factories import InterviewFactory
 from interviews.models import Interview
 from recordings import storage
 from recordings.factories import MediaSettingsFactory, RecordingFactory, TranscriptSegmentFactory
-from recordings.models import MediaSettings, Recording, RecordingSession, TranscriptSegment
+from recordings.insights.services import interview_analyse
+from recordings.models import Insight, MediaSettings, Recording, RecordingSession, TranscriptSegment
 from recordings.purge import (
     media_settings_update,
     orphan_files_sweep,
@@ -26,7 +28,12 @@ from recordings.selectors import media_settings_get
 from talentsync.celery import app as celery_app
 from talentsync.errors import NotAllowed
 from tests.conftest import Tenant
-from tests.test_recording_storage import KEY_A
+from tests.test_insights_fixtures import make_scene
+from tests.test_recording_storage import KEY_A, insight_text, sent_tasks
+
+__all__ = ["sent_tasks"]  # a fixture of the storage tests, used here too
+
+Sent = list[tuple[str, list[Any], str]]
 
 
 def days_ago(days: float) -> datetime:
@@ -63,7 +70,9 @@ def purged(recording: Recording) -> bool:
 
 
 @pytest.mark.django_db
-def test_the_purge_follows_each_organizations_retention(acme: Tenant, globex: Tenant, recordings_root: Path) -> None:
+def test_the_purge_follows_each_organizations_retention(
+    acme: Tenant, globex: Tenant, recordings_root: Path, sent_tasks: Sent, django_capture_on_commit_callbacks
+) -> None:
     # given: Acme keeps recordings 30 days; Globex never chose (the default, 90)
     MediaSettingsFactory(organization=acme.org, retention_days=30)
     expired = [
@@ -78,7 +87,8 @@ def test_the_purge_follows_each_organizations_retention(acme: Tenant, globex: Te
     ]
 
     # when
-    deleted = recordings_purge_expired()
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = recordings_purge_expired()
 
     # then
     assert deleted == 3
@@ -94,6 +104,7 @@ def test_the_purge_follows_each_organizations_retention(acme: Tenant, globex: Te
     assert sorted(int(a.target_id) for a in per_recording) == sorted(r.pk for r in expired)
     assert {a.changes["reason"] for a in per_recording} == {"retention"}
     assert {RecordingSession.objects.get(pk=r.session_id).status for r in expired} == {RecordingSession.Status.DELETED}
+    assert sorted(sent_tasks) == sorted(("recordings.analyse_interview", [r.interview_id], "batch") for r in expired)
 
 
 @pytest.mark.django_db
@@ -111,7 +122,9 @@ def test_the_purge_again_finds_nothing_more(acme: Tenant, recordings_root: Path)
 
 
 @pytest.mark.django_db
-def test_shortening_the_retention_purges_more(acme: Tenant, recordings_root: Path) -> None:
+def test_shortening_the_retention_purges_more(
+    acme: Tenant, recordings_root: Path, sent_tasks: Sent, django_capture_on_commit_callbacks
+) -> None:
     # given
     recording = recorded(acme.org, ended_days_ago=10)
     assert recordings_purge_expired() == 0
@@ -120,7 +133,8 @@ def test_shortening_the_retention_purges_more(acme: Tenant, recordings_root: Pat
     media_settings_update(actor=acme.users[Role.ADMIN], organization=acme.org, data={"retention_days": 7})
 
     # then
-    assert recordings_purge_expired() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recordings_purge_expired() == 1
     assert purged(recording)
 
 
@@ -141,17 +155,50 @@ def test_a_session_still_recording_is_left_alone(acme: Tenant, recordings_root: 
 
 
 @pytest.mark.django_db
-def test_the_beat_task_is_registered_on_its_name_and_purges(acme: Tenant, recordings_root: Path) -> None:
+def test_the_beat_task_is_registered_on_its_name_and_purges(
+    acme: Tenant, recordings_root: Path, sent_tasks: Sent, django_capture_on_commit_callbacks
+) -> None:
     # given
     recording = recorded(acme.org, ended_days_ago=365)
 
-    # when: run by its name, as beat sends it (eagerly in the tests)
-    result = celery_app.tasks["recordings.purge_expired_recordings"].delay()
+    # when: run by its name, as beat sends it
+    with django_capture_on_commit_callbacks(execute=True):
+        result = celery_app.tasks["recordings.purge_expired_recordings"].apply()
 
     # then
     assert purge_expired_recordings_task.name == "recordings.purge_expired_recordings"
     assert result.get() == 1
     assert purged(recording)
+
+
+@pytest.mark.django_db
+def test_the_purge_drops_the_insights_quoting_the_transcripts_and_analyses_each_interview_once(
+    acme: Tenant, recordings_root: Path, sent_tasks: Sent, django_capture_on_commit_callbacks
+) -> None:
+    # given: an interview of March 2025 (past the 90 days), both speakers recorded, analysed
+    phrase = "I would put every number in a hash map"
+    scene = make_scene(acme)
+    scene.say(scene.lead, 0, 8, "Please find two numbers in the list that add up to the target.")
+    scene.say(scene.candidate, 10, 18, f"{phrase} so each lookup is constant.")
+    interview_analyse(interview_id=scene.interview.pk)
+    assert phrase in insight_text(scene.interview)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = recordings_purge_expired()
+
+    # then: two recordings, one analysis queued for their interview
+    assert deleted == 2
+    assert not TranscriptSegment.objects.filter(interview=scene.interview).exists()
+    assert set(Insight.objects.filter(interview=scene.interview).values_list("kind", flat=True)) == {"code"}
+    assert sent_tasks == [("recordings.analyse_interview", [scene.interview.pk], "batch")]
+
+    # when: the analysis runs
+    celery_app.tasks[sent_tasks[0][0]](*sent_tasks[0][1])
+
+    # then
+    assert Insight.objects.filter(interview=scene.interview).count() == 3
+    assert phrase not in insight_text(scene.interview)
 
 
 @pytest.mark.django_db

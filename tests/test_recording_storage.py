@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import stat
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 import pytest
+from celery import _state as celery_state
+from celery.signals import before_task_publish
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditLog
+from interviews.models import Interview
 from recordings import crypto, storage
-from recordings.factories import RecordingFactory, TranscriptSegmentFactory
-from recordings.models import Recording, RecordingSession, TranscriptSegment
+from recordings.factories import InsightFactory, RecordingFactory, TranscriptSegmentFactory
+from recordings.insights.services import interview_analyse
+from recordings.models import Insight, Recording, RecordingSession, TranscriptSegment
+from talentsync.celery import app as celery_app
+from tests.conftest import Tenant
+from tests.test_insights_fixtures import make_scene
 
 SMALL_CHUNK = 1024  # many chunks from little data
 KEY_A = base64.b64encode(b"A" * 32).decode()
@@ -74,6 +85,36 @@ def media_summary(source: object) -> tuple[float, int]:
 def recordings_root(settings, tmp_path: Path) -> Path:
     settings.RECORDINGS_ROOT = tmp_path / "recordings"
     return settings.RECORDINGS_ROOT
+
+
+@pytest.fixture
+def sent_tasks() -> Iterator[list[tuple[str, list[Any], str]]]:
+    """(task name, args, queue) of each task published; to an in-memory broker that nobody reads."""
+    sent: list[tuple[str, list[Any], str]] = []
+
+    def on_publish(sender: str, body: Any, routing_key: str = "", **kwargs: Any) -> None:
+        args = body[0] if isinstance(body, tuple | list) else body.get("args")
+        sent.append((sender, list(args), routing_key))
+
+    eager, broker = celery_app.conf.task_always_eager, celery_app.conf.broker_url
+    celery_app.conf.task_always_eager = False
+    celery_app.conf["broker_url"] = "memory://"
+    celery_app.close()  # a pool made earlier for another broker is not reused
+    celery_state._register_app(celery_app)  # type: ignore[attr-defined]
+    before_task_publish.connect(on_publish, weak=False)
+    try:
+        yield sent
+    finally:
+        before_task_publish.disconnect(on_publish)
+        celery_app.conf.task_always_eager = eager
+        celery_app.conf["broker_url"] = broker
+        celery_app.close()
+        celery_state._register_app(celery_app)  # type: ignore[attr-defined]
+
+
+def insight_text(interview: Interview) -> str:
+    """Every insight payload of the interview, as one JSON text."""
+    return json.dumps([i.payload for i in Insight.objects.filter(interview=interview)], ensure_ascii=False)
 
 
 # --- the format ------------------------------------------------------------------------------
@@ -247,6 +288,32 @@ def test_debug_without_a_key_derives_one_from_the_secret_key_with_a_purpose(sett
     assert crypto.current_key() != key
 
 
+@pytest.mark.django_db
+def test_with_debug_off_no_key_is_derived_even_from_the_development_secret_key(settings, recordings_root: Path) -> None:
+    # given: a file written in development (DEBUG on, no key), with the placeholder SECRET_KEY
+    settings.SECRET_KEY = "django-insecure-local-development-only-key-do-not-use-in-production"
+    settings.RECORDING_KEY = ""
+    settings.DEBUG = True
+    from_development = crypto.encrypt_bytes(b"made with the derived key")
+    plain_path = storage.scratch_dir() / "camera.webm"
+    plain_path.write_bytes(b"plaintext media")
+    recording = RecordingFactory()
+
+    # when: DEBUG is off, the SECRET_KEY still the placeholder, RECORDING_KEY not set
+    settings.DEBUG = False
+    with pytest.raises(ImproperlyConfigured, match="RECORDING_KEY must be set when DEBUG is off"):
+        storage.recording_store(recording=recording, plain_path=plain_path)
+
+    # then: nothing was written and the plaintext is kept; the derived key decrypts nothing either
+    assert plain_path.read_bytes() == b"plaintext media"
+    assert sorted(p.name for p in recordings_root.iterdir()) == ["scratch"]
+    recording.refresh_from_db()
+    assert recording.size_bytes == 0
+    settings.RECORDING_KEY = KEY_A
+    with pytest.raises(crypto.UnknownKeyError):
+        crypto.decrypt_bytes(from_development)
+
+
 def test_production_without_a_key_refuses_to_encrypt(settings) -> None:
     settings.DEBUG = False
     settings.SECRET_KEY = "a-real-production-secret-key-" + "x" * 40
@@ -342,7 +409,9 @@ def test_pyav_can_seek_inside_the_decrypted_stream(recordings_root: Path) -> Non
 
 
 @pytest.mark.django_db
-def test_deleting_a_recording_removes_its_file_and_transcript_and_is_audited(recordings_root: Path) -> None:
+def test_deleting_a_recording_removes_its_file_and_transcript_and_is_audited(
+    recordings_root: Path, sent_tasks: list[tuple[str, list[Any], str]], django_capture_on_commit_callbacks
+) -> None:
     # given
     recording = RecordingFactory.with_file(plain=b"plain media bytes" * 100)
     TranscriptSegmentFactory.create_batch(3, recording=recording)
@@ -352,8 +421,9 @@ def test_deleting_a_recording_removes_its_file_and_transcript_and_is_audited(rec
     actor = recording.participant.user
 
     # when
-    storage.recording_delete(recording=recording, actor=actor)
-    storage.recording_delete(recording=recording, actor=actor)  # again: nothing more happens
+    with django_capture_on_commit_callbacks(execute=True):
+        storage.recording_delete(recording=recording, actor=actor)
+        storage.recording_delete(recording=recording, actor=actor)  # again: nothing more happens
 
     # then
     recording.refresh_from_db()
@@ -366,8 +436,72 @@ def test_deleting_a_recording_removes_its_file_and_transcript_and_is_audited(rec
     assert audit.actor == actor
     assert audit.organization == recording.interview.organization
     assert audit.changes["segments"] == 3
+    assert sent_tasks == [("recordings.analyse_interview", [recording.interview_id], "batch")]
     with pytest.raises(storage.RecordingUnavailable):
         storage.recording_open(recording)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deletion_that_is_rolled_back_keeps_the_file(recordings_root: Path) -> None:
+    # given
+    recording = RecordingFactory.with_file(plain=b"still needed" * 100)
+    TranscriptSegmentFactory(recording=recording)
+    path = storage.recording_path(recording)
+
+    def delete_then_fail() -> None:
+        with transaction.atomic():
+            storage.recording_delete(recording=recording)
+            raise RuntimeError("a later step of the same transaction failed")
+
+    # when: the transaction the deletion ran in fails afterwards
+    with pytest.raises(RuntimeError, match="later step"):
+        delete_then_fail()
+
+    # then: the rows are back, and so is the file they name
+    recording.refresh_from_db()
+    assert recording.deleted_at is None
+    assert TranscriptSegment.objects.filter(recording=recording).count() == 1
+    assert path.exists()
+    with storage.recording_open(recording) as handle:
+        assert handle.read() == b"still needed" * 100
+
+
+@pytest.mark.django_db
+def test_deleting_a_recording_drops_the_insights_quoting_its_transcript_and_analyses_again(
+    acme: Tenant,
+    recordings_root: Path,
+    sent_tasks: list[tuple[str, list[Any], str]],
+    django_capture_on_commit_callbacks,
+) -> None:
+    # given: an analysed interview whose summary quotes what the candidate said
+    phrase = "I would put every number in a hash map"
+    scene = make_scene(acme)
+    scene.say(scene.lead, 0, 8, "Please find two numbers in the list that add up to the target.")
+    scene.say(scene.candidate, 10, 18, f"{phrase} so each lookup is constant.")
+    interview_analyse(interview_id=scene.interview.pk)
+    assert phrase in insight_text(scene.interview)
+    code = Insight.objects.get(interview=scene.interview, kind=Insight.Kind.CODE)
+    elsewhere = InsightFactory(payload={"label": "AI-generated", "highlights": [phrase], "questions": []})
+
+    # when: the candidate's recording is deleted
+    with django_capture_on_commit_callbacks(execute=True):
+        storage.recording_delete(recording=scene.recordings[scene.candidate.pk])
+
+    # then: its summary and engagement are gone at once, the code evaluation and other interviews stay
+    kinds = set(Insight.objects.filter(interview=scene.interview).values_list("kind", flat=True))
+    assert kinds == {Insight.Kind.CODE}
+    assert Insight.objects.get(pk=code.pk).payload == code.payload
+    assert Insight.objects.get(pk=elsewhere.pk).payload == elsewhere.payload
+    assert sent_tasks == [("recordings.analyse_interview", [scene.interview.pk], "batch")]
+
+    # when: the queued analysis runs
+    (name, args, _queue) = sent_tasks[0]
+    celery_app.tasks[name](*args)
+
+    # then: made again from what is left, without a word of the deleted transcript
+    assert Insight.objects.filter(interview=scene.interview).count() == 3
+    assert Insight.objects.get(interview=scene.interview, kind=Insight.Kind.SUMMARY).status == Insight.Status.READY
+    assert phrase not in insight_text(scene.interview)
 
 
 @pytest.mark.django_db

@@ -264,7 +264,7 @@ def test_a_recording_plays_from_the_admin_through_a_url_signed_for_that_user(
 # --- actions ---------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_delete_now_asks_first_then_deletes_files_and_transcripts_and_audits(
-    acme: Tenant, sides: tuple[Side, Side]
+    acme: Tenant, sides: tuple[Side, Side], published: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
     # given
     ours, theirs = sides
@@ -280,8 +280,9 @@ def test_delete_now_asks_first_then_deletes_files_and_transcripts_and_audits(
     assert b"GLOBEX-ONLY" not in asked.content
     assert storage.recording_path(ours.recording).exists()
 
-    # when: confirmed
-    done = client.post(changelist(Recording), {**selection, "confirm": "yes"})
+    # when: confirmed (the file goes once the deletion commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(changelist(Recording), {**selection, "confirm": "yes"})
 
     # then: ours deleted, theirs (another organization's, smuggled into the selection) untouched
     assert done.status_code == 302
@@ -292,6 +293,8 @@ def test_delete_now_asks_first_then_deletes_files_and_transcripts_and_audits(
     assert not TranscriptSegment.objects.filter(recording=ours.recording).exists()
     assert theirs.recording.deleted_at is None
     assert storage.recording_path(theirs.recording).exists()
+    # the AI analysis, which may have quoted the transcript, is made again without it
+    assert published == [{"task": "recordings.analyse_interview", "args": [ours.interview.pk], "queue": "batch"}]
     audit = AuditLog.objects.get(action="recording.delete")
     assert (audit.actor, audit.target_id, audit.changes["reason"]) == (
         acme.users[Role.RECRUITER],

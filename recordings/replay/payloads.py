@@ -163,15 +163,18 @@ def engagement_view(
     if view is None or insight is None or not view.ready:
         return view
     payload = insight.payload if isinstance(insight.payload, dict) else {}
-    speakers = []
+    speakers: list[dict[str, Any]] = []
     for raw in payload.get("speakers", [])[:MAX_ITEMS] if isinstance(payload.get("speakers"), list) else []:
         if not isinstance(raw, dict):
             continue
         share = _number(raw.get("talkShare"))
         series: list[Any] = raw["sentiment"] if isinstance(raw.get("sentiment"), list) else []
         scores = [s for s in (_number(p.get("compound")) for p in series if isinstance(p, dict)) if s is not None]
+        points, line = _sentiment_series(series[:MAX_SERIES], at=at, duration_ms=duration_ms)
         speakers.append(
             {
+                "series": points,
+                "line": line,
                 "name": _text(raw.get("name"), LABEL_CHARS),
                 "role": _text(raw.get("role"), LABEL_CHARS),
                 "share": round(100 * max(0.0, min(1.0, share))) if share is not None else None,
@@ -183,9 +186,6 @@ def engagement_view(
                 "sentiment": round(sum(scores) / len(scores), 2) if scores else None,
                 "sentimentPoints": len(scores),
             }
-        )
-        speakers[-1]["series"], speakers[-1]["line"] = _sentiment_series(
-            series[:MAX_SERIES], at=at, duration_ms=duration_ms
         )
     view.data = {"speakers": speakers, "chartWidth": CHART_WIDTH, "chartHeight": CHART_HEIGHT}
     return view
