@@ -142,6 +142,9 @@ class Recording(models.Model):
         _("transcript"), max_length=10, choices=TranscriptStatus.choices, default=TranscriptStatus.PENDING
     )
     transcript_engine = models.CharField(_("transcribed by"), max_length=60, blank=True)
+    # when the running transcription began: one left "running" far longer than the task's time
+    # limit lost its worker, and the sweep (recordings.transcription) marks it failed
+    transcript_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     transcript_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)

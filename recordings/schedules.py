@@ -12,4 +12,11 @@ SCHEDULES: list[Schedule] = [
         "crontab": {"minute": "41", "hour": "3"},
         "queue": "default",
     },
+    {
+        # a transcription whose worker died stays "running" and holds back the interview's analysis
+        "name": "Fail lost transcriptions",
+        "task": "recordings.transcriptions_fail_stale",
+        "crontab": {"minute": "*/30"},
+        "queue": "default",
+    },
 ]

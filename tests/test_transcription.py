@@ -415,6 +415,35 @@ def test_enqueueing_sends_the_transcription_task_to_the_batch_queue_on_commit(
     assert published == [{"task": "recordings.transcribe_recording", "args": [recording.pk], "queue": "batch"}]
 
 
+def test_a_transcription_whose_worker_was_lost_is_failed_and_the_analysis_goes_ahead(
+    db, published: list[dict[str, Any]], django_capture_on_commit_callbacks
+) -> None:
+    # given: one recording left "running" three hours ago by a worker that died, one running now
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recordings.transcription.services import transcriptions_stale_fail
+
+    lost = make_recording(transcript_status=Recording.TranscriptStatus.RUNNING)
+    Recording.objects.filter(pk=lost.pk).update(transcript_started_at=timezone.now() - timedelta(hours=3))
+    busy = make_recording(transcript_status=Recording.TranscriptStatus.RUNNING)
+    Recording.objects.filter(pk=busy.pk).update(transcript_started_at=timezone.now() - timedelta(minutes=5))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = transcriptions_stale_fail(older_than=timedelta(hours=2, minutes=12))
+
+    # then: only the lost one, with a reason, and its interview (nothing else waiting) is analysed
+    lost.refresh_from_db()
+    busy.refresh_from_db()
+    assert failed == 1
+    assert lost.transcript_status == Recording.TranscriptStatus.FAILED
+    assert "worker was lost" in lost.transcript_error
+    assert busy.transcript_status == Recording.TranscriptStatus.RUNNING
+    assert published == [{"task": "recordings.analyse_interview", "args": [lost.interview_id], "queue": "batch"}]
+
+
 def test_the_task_is_registered_under_its_contract_name() -> None:
     from recordings.transcription import tasks
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from interviews.models import Interview
@@ -58,7 +60,10 @@ def recording_transcribe(*, recording_id: int) -> int:
 
     engine = engine_get()
     Recording.objects.filter(pk=recording_id).update(
-        transcript_status=Status.RUNNING, transcript_engine=engine.name[:60], transcript_error=""
+        transcript_status=Status.RUNNING,
+        transcript_engine=engine.name[:60],
+        transcript_error="",
+        transcript_started_at=timezone.now(),
     )
     started = time.monotonic()
     try:
@@ -204,3 +209,28 @@ def _analysis_send_when_last(*, interview_id: int) -> None:
     if waiting:
         return
     transaction.on_commit(lambda: current_app.send_task(ANALYSE_TASK, args=[interview_id], queue=QUEUE))
+
+
+def transcriptions_stale_fail(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Mark failed the transcriptions left "running" longer than ``older_than``; return how many.
+
+    A worker killed mid-run (out of memory, a hard time limit, a lost machine) leaves its
+    recording "running", and Celery does not deliver the task again: without this the interview
+    would wait for that transcript, and its analysis, for ever. The recruiter can start it again
+    from the back office ("Transcribe again"). Interviews left with nothing to wait for get their
+    analysis.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    stale = Recording.objects.filter(transcript_status=Status.RUNNING, transcript_started_at__lt=cutoff)
+    failed = 0
+    for recording_id, interview_id in list(stale.values_list("pk", "interview_id")):
+        with transaction.atomic():
+            changed = Recording.objects.filter(pk=recording_id, transcript_status=Status.RUNNING).update(
+                transcript_status=Status.FAILED,
+                transcript_error=_("The transcription stopped without finishing (its worker was lost). Run it again."),
+            )
+            if changed:
+                failed += 1
+                logger.warning("transcription of recording %s was left running: marked failed", recording_id)
+                _analysis_send_when_last(interview_id=interview_id)
+    return failed

@@ -8,6 +8,8 @@ worker crash) or a second send only does the work again and never duplicates seg
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from recordings.transcription import services
@@ -28,3 +30,9 @@ TIME_LIMIT_SECONDS = SOFT_TIME_LIMIT_SECONDS + 120
 def recording_transcribe_task(recording_id: int) -> int:
     """Transcribe one recording (replacing its transcript); return the number of segments."""
     return services.recording_transcribe(recording_id=recording_id)
+
+
+@shared_task(name="recordings.transcriptions_fail_stale", soft_time_limit=120, time_limit=180)
+def transcriptions_fail_stale_task() -> int:
+    """Mark failed the transcriptions whose worker was lost (left running past the time limit)."""
+    return services.transcriptions_stale_fail(older_than=timedelta(seconds=TIME_LIMIT_SECONDS + 10 * 60))
