@@ -91,7 +91,13 @@ def seed_acme_hiring(*, organization: Organization, recruiter: User, interviewer
                     "stage_type": "technical_live",
                     "duration_minutes": 60,
                     # recorded once both agree on the pre-join screen (docs/recording.md)
-                    "tools_config": {"video": True, "editor": True, "whiteboard": True, "chat": True, "recording": True},
+                    "tools_config": {
+                        "video": True,
+                        "editor": True,
+                        "whiteboard": True,
+                        "chat": True,
+                        "recording": True,
+                    },
                     "question_ids": [questions[1].pk],
                 },
                 {

@@ -219,6 +219,7 @@ class RecordingAdmin(_MediaAdmin):
         extra = {
             **(extra_context or {}),
             "play_url": self._play_url(request, obj),
+            "replay_url": reverse("interview_replay", args=[obj.interview_id]) if obj is not None else None,
             "segments_url": reverse("admin:recordings_transcriptsegment_changelist")
             + f"?recording__id__exact={obj.pk}",
         }

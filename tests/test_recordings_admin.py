@@ -352,3 +352,21 @@ def test_transcribe_again_refuses_a_deleted_recording(
     assert published == []
     assert "was deleted" in response.content.decode()
     assert not AuditLog.objects.filter(action="recording.transcribe_again").exists()
+
+
+def test_the_interview_and_its_recordings_link_to_the_replay(acme: Tenant, sides: tuple[Side, Side]) -> None:
+    # given a finished interview with a recording
+    ours, _theirs = sides
+    Interview.objects.filter(pk=ours.interview.pk).update(status=Interview.Status.COMPLETED)
+    client = acme.client(Role.RECRUITER)
+    replay = reverse("interview_replay", args=[ours.interview.pk])
+
+    # when
+    interview_page = client.get(reverse("admin:interviews_interview_change", args=[ours.interview.pk]))
+    recording_page = client.get(change(ours.recording))
+
+    # then
+    assert interview_page.status_code == recording_page.status_code == 200
+    assert f'href="{replay}"' in interview_page.content.decode()
+    assert "1 recording" in interview_page.content.decode()
+    assert f'href="{replay}"' in recording_page.content.decode()

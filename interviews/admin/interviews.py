@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.middleware import current_organization
 from interviews import services
@@ -144,6 +145,8 @@ class InterviewAdmin(HiringAdmin):
             )
         editable = ("start", "time_zone", "duration_minutes") if obj.status == Interview.Status.SCHEDULED else ()
         code = ((_("Code editor"), {"fields": ("code_playback",)}),) if interview_has_code(interview=obj) else ()
+        if obj.started_at is not None or obj.status == Interview.Status.COMPLETED or code:
+            code = ((_("Replay"), {"fields": ("interview_replay",)}), *code)
         if obj.code_runs.exists():
             code = (*code, (_("Code runs"), {"fields": ("code_run_history",)}))
         if hasattr(obj, "dsa_session"):
@@ -158,7 +161,14 @@ class InterviewAdmin(HiringAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ()
-        return (*self.change_readonly, "starts_local", "code_playback", "code_run_history", "dsa_assessment")
+        return (
+            *self.change_readonly,
+            "starts_local",
+            "interview_replay",
+            "code_playback",
+            "code_run_history",
+            "dsa_assessment",
+        )
 
     @admin.display(description=_("assessment"))
     def dsa_assessment(self, obj: Interview) -> str:
@@ -220,6 +230,22 @@ class InterviewAdmin(HiringAdmin):
             else ""
         )
         return format_html("{}{}", format_html_join("", "{}", ((p,) for p in parts)), table)
+
+    @admin.display(description=_("replay"))
+    def interview_replay(self, obj: Interview) -> str:
+        url = reverse("interview_replay", args=[obj.pk])
+        recorded = obj.recordings.filter(deleted_at__isnull=True).count()
+        note = (
+            ngettext("%(n)d recording", "%(n)d recordings", recorded) % {"n": recorded}
+            if recorded
+            else _("not recorded")
+        )
+        return format_html(
+            '<a href="{}">{}</a> <span class="help">({})</span>',
+            url,
+            _("Replay the whole interview: video, transcript, code, whiteboard, chat, runs and AI notes"),
+            note,
+        )
 
     @admin.display(description=_("code playback"))
     def code_playback(self, obj: Interview) -> str:
