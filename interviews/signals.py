@@ -16,6 +16,7 @@ interview_changed = Signal()
 def send_interview_changed(*, interview_id: int, change: InterviewChange, actor_id: int | None) -> None:
     interview_changed.send(sender=None, interview_id=interview_id, change=change, actor_id=actor_id)
 
+
 #: sent after commit when an interview ends (from its room or the back office), with
 #: ``interview_id: int``; recordings listens to start transcription and the AI analysis
 interview_ended = Signal()
