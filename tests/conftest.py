@@ -56,6 +56,22 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture
+def one_throttle_window(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Pin the throttles' clock, so a test's hits all fall into one fixed window.
+
+    The windows are fixed (see assessments.throttles): hits sent in real time can straddle a
+    window's end and be counted in two windows, which lets the one meant to be refused through.
+    """
+    from types import SimpleNamespace
+
+    from assessments import throttles
+
+    pinned = 1_800_000_000.0
+    monkeypatch.setattr(throttles, "time", SimpleNamespace(time=lambda: pinned))
+    return pinned
+
+
+@pytest.fixture
 def smtp(settings) -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd on 127.0.0.1) that Django's SMTP backend delivers to."""
     server = SmtpServer()

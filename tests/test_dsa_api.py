@@ -404,7 +404,9 @@ def test_the_submission_limit_is_409(acme: Tenant, client: Client) -> None:
 
 
 @pytest.mark.sandbox
-def test_runs_are_throttled_per_token_not_per_address(acme: Tenant, client: Client, settings: Any) -> None:
+def test_runs_are_throttled_per_token_not_per_address(
+    acme: Tenant, client: Client, settings: Any, one_throttle_window: float
+) -> None:
     # given: two runs a minute per token
     settings.EXECUTION_RATE_PER_PARTICIPANT = "2/60"
     settings.EXECUTION_RATE_PER_ORGANIZATION = "1000/60"

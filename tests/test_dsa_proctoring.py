@@ -219,7 +219,7 @@ def test_bad_event_batches_are_400_and_store_nothing(dsa: Dsa, client: Client, b
     assert not IntegrityEvent.objects.exists()
 
 
-def test_event_batches_are_rate_limited(dsa: Dsa, client: Client) -> None:
+def test_event_batches_are_rate_limited(dsa: Dsa, client: Client, one_throttle_window: float) -> None:
     answers = [post_json(client, dsa.url("events"), {"events": [{"kind": "window_blur"}]}) for _ in range(31)]
     assert [a.status_code for a in answers[:30]] == [200] * 30
     assert answers[30].status_code == 429

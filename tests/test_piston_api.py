@@ -235,7 +235,7 @@ def test_execute_accepts_only_post(api_key: str) -> None:
 # --- throttles ----------------------------------------------------------------------------
 @pytest.mark.sandbox
 def test_a_key_over_its_rate_gets_429_with_retry_after_and_another_organization_does_not(
-    settings, acme: Tenant, globex: Tenant
+    settings, acme: Tenant, globex: Tenant, one_throttle_window: float
 ) -> None:
     # given
     settings.EXECUTION_RATE_PER_API_KEY = "2/3600"
@@ -252,7 +252,7 @@ def test_a_key_over_its_rate_gets_429_with_retry_after_and_another_organization_
 
 
 @pytest.mark.sandbox
-def test_the_organizations_rate_covers_all_its_keys(settings, acme: Tenant) -> None:
+def test_the_organizations_rate_covers_all_its_keys(settings, acme: Tenant, one_throttle_window: float) -> None:
     settings.EXECUTION_RATE_PER_API_KEY = "10/3600"
     settings.EXECUTION_RATE_PER_ORGANIZATION = "3/3600"
     keys = [f"Api-Key {_key(acme)}" for _ in range(4)]
