@@ -42,11 +42,13 @@ def safe_cell(value: Any) -> str:
     return text
 
 
-def csv_response(*, filename: str, columns: Sequence[Column], rows: Iterable[Any]) -> HttpResponse:
-    """A UTF-8 CSV download (with a byte-order mark, so spreadsheets read accents right)."""
+def csv_response(*, filename: str, columns: Sequence[Column], rows: Iterable[Any], bom: bool = True) -> HttpResponse:
+    """A UTF-8 CSV download; the byte-order mark (the default) makes Excel read accents right,
+    ``bom=False`` leaves it out for tools that take it as part of the first header."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")
+    if bom:
+        response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow([safe_cell(str(header)) for header, _getter in columns])
     for row in rows:

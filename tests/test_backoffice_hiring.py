@@ -308,6 +308,21 @@ def test_export_csv_neutralises_formulas(hiring, model):
         assert "'+Grace ñ" in cells
 
 
+def test_the_plain_export_has_no_byte_order_mark_and_is_still_neutralised(hiring):
+    acme, _pipeline, _position, candidate = hiring
+    services.candidate_update(candidate=candidate, actor=acme.users["recruiter"], data={"full_name": "=1+1 Zoë"})
+    # when
+    response = acme.client("recruiter").post(
+        _url("candidate_changelist"), {"action": "export_csv_plain", "_selected_action": [candidate.pk]}
+    )
+    # then
+    assert response.status_code == 200
+    assert not response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    assert rows[0][0] == "id"
+    assert "'=1+1 Zoë" in rows[1]
+
+
 def test_safe_cell_neutralises_every_formula_prefix():
     from interviews.exports import safe_cell
 

@@ -136,8 +136,15 @@ class HiringAdmin(OrgScopedAdmin):
             self.message_user(request, done % {"n": count}, messages.SUCCESS)
         return count
 
-    @admin.action(description=_("Export selection as CSV"))
+    @admin.action(description=_("Export selection as CSV (for Excel)"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
+        return self._export(request, queryset, bom=True)
+
+    @admin.action(description=_("Export selection as CSV (plain UTF-8, no BOM)"))
+    def export_csv_plain(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
+        return self._export(request, queryset, bom=False)
+
+    def _export(self, request: HttpRequest, queryset: QuerySet[Any], *, bom: bool) -> HttpResponse:
         rows = list(queryset)
         organization = current_organization(request)
         if organization is not None:
@@ -149,7 +156,10 @@ class HiringAdmin(OrgScopedAdmin):
             )
         name = self.export_filename or f"{self.opts.model_name}s"
         return exports.csv_response(
-            filename=f"{name}-{timezone.now():%Y%m%d-%H%M}.csv", columns=exports.COLUMNS[self.model], rows=rows
+            filename=f"{name}-{timezone.now():%Y%m%d-%H%M}.csv",
+            columns=exports.COLUMNS[self.model],
+            rows=rows,
+            bom=bom,
         )
 
 

@@ -48,7 +48,7 @@ class CandidateAdmin(HiringAdmin):
     search_fields = ("full_name", "email", "phone")
     list_select_related = ("position", "current_stage")
     date_hierarchy = "created_at"
-    actions = ("move_to_next_stage", "export_csv")
+    actions = ("move_to_next_stage", "export_csv", "export_csv_plain")
     filter_horizontal = ("tags",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

@@ -104,7 +104,7 @@ class InterviewAdmin(HiringAdmin):
     search_fields = ("candidate__full_name", "candidate__email", "position__title", "stage__name")
     list_select_related = ("candidate", "position", "stage", "organization")
     date_hierarchy = "scheduled_at"
-    actions = ("send_join_links", "cancel_interviews", "revoke_join_links", "export_csv")
+    actions = ("send_join_links", "cancel_interviews", "revoke_join_links", "export_csv", "export_csv_plain")
     inlines = (QuestionPlanInline, ParticipantInline)
     change_readonly = ("candidate", "position", "stage", "status", "room_id", "created_by", "started_at", "ended_at")
 
@@ -387,7 +387,7 @@ class ScorecardAdmin(HiringAdmin):
     search_fields = ("interview__candidate__full_name", "author__email", "author__full_name", "comments")
     list_select_related = ("author", "interview__candidate", "interview__position", "interview__stage")
     date_hierarchy = "submitted_at"
-    actions = ("export_csv",)
+    actions = ("export_csv", "export_csv_plain")
     fields = ("interview", "author", "ratings_table", "recommendation", "comments", "submitted_at")
     readonly_fields = fields
 

@@ -292,7 +292,7 @@ class PositionAdmin(HiringAdmin):
     search_fields = ("title", "team", "description")
     list_select_related = ("hiring_manager", "pipeline")
     date_hierarchy = "created_at"
-    actions = ("export_csv", "close_positions", "reopen_positions")
+    actions = ("export_csv", "export_csv_plain", "close_positions", "reopen_positions")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).annotate(candidate_count=Count("candidates", distinct=True))

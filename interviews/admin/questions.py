@@ -82,7 +82,7 @@ class InterviewQuestionAdmin(HiringAdmin):
     list_filter = ("difficulty", ("tags", admin.RelatedOnlyFieldListFilter))
     search_fields = ("question_text", "interviewer_hints", "expected_answer_guide")
     date_hierarchy = "created_at"
-    actions = ("export_csv",)
+    actions = ("export_csv", "export_csv_plain")
     export_filename = "questions"
     filter_horizontal = ("tags",)
 
