@@ -79,6 +79,8 @@ CANDIDATE_COLUMNS: list[Column] = [
     (_("source"), lambda c: c.get_source_display()),
     (_("position"), lambda c: c.position.title if c.position else ""),
     (_("stage"), lambda c: c.current_stage.name if c.current_stage else ""),
+    (_("outcome"), lambda c: c.get_outcome_display()),
+    (_("decided"), lambda c: c.decided_at),
     (_("tags"), lambda c: _names(c.tags.all())),
     (_("added"), lambda c: c.created_at),
 ]

@@ -173,6 +173,14 @@ class Candidate(TimeStamped):
         SOURCED = "sourced", _("Sourced")
         OTHER = "other", _("Other")
 
+    class Outcome(models.TextChoices):
+        """The hiring decision: ``active`` while in process; the others are final (``decided_at``)."""
+
+        ACTIVE = "active", _("In process")
+        HIRED = "hired", _("Hired")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrew")
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="candidates")
     full_name = models.CharField(_("name"), max_length=150)
     email = models.EmailField(_("e-mail"))
@@ -195,6 +203,8 @@ class Candidate(TimeStamped):
         related_name="+",
         verbose_name=_("current stage"),
     )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.ACTIVE)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="candidates", verbose_name=_("tags"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -37,10 +37,11 @@ class NoteForm(forms.Form):
 class CandidateAdmin(HiringAdmin):
     form = CandidateForm
     change_form_template = "admin/interviews/candidate/change_form.html"
-    list_display = ("full_name", "email", "position", "current_stage", "source", "tag_list", "created_at")
+    list_display = ("full_name", "email", "position", "current_stage", "outcome", "source", "tag_list", "created_at")
     list_filter = (
         ("position", admin.RelatedOnlyFieldListFilter),
         ("current_stage", admin.RelatedOnlyFieldListFilter),
+        "outcome",
         "source",
         ("tags", admin.RelatedOnlyFieldListFilter),
         "created_at",
@@ -48,19 +49,27 @@ class CandidateAdmin(HiringAdmin):
     search_fields = ("full_name", "email", "phone")
     list_select_related = ("position", "current_stage")
     date_hierarchy = "created_at"
-    actions = ("move_to_next_stage", "export_csv", "export_csv_plain")
+    actions = (
+        "move_to_next_stage",
+        "mark_hired",
+        "mark_rejected",
+        "mark_withdrawn",
+        "reopen",
+        "export_csv",
+        "export_csv_plain",
+    )
     filter_horizontal = ("tags",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).prefetch_related("tags")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ("current_stage",) if obj is not None else ()
+        return ("current_stage", "outcome", "decided_at") if obj is not None else ()
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(CandidateForm.Meta.fields)
         if obj is not None:
-            fields.insert(4, "current_stage")
+            fields[4:4] = ["current_stage", "outcome", "decided_at"]
         return fields
 
     @admin.display(description=_("tags"))
@@ -92,6 +101,30 @@ class CandidateAdmin(HiringAdmin):
             lambda c: services.candidate_move_to_next_stage(candidate=c, actor=request.user),
             str(_("Moved %(n)d candidate(s) to their next stage.")),
         )
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Candidate], outcome: str, done: str) -> None:
+        self.run_each(
+            request,
+            queryset,
+            lambda c: services.candidate_decide(candidate=c, outcome=outcome, actor=request.user),
+            done,
+        )
+
+    @admin.action(description=_("Mark as hired"))
+    def mark_hired(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        self._decide(request, queryset, Candidate.Outcome.HIRED, str(_("Marked %(n)d candidate(s) as hired.")))
+
+    @admin.action(description=_("Mark as rejected"))
+    def mark_rejected(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        self._decide(request, queryset, Candidate.Outcome.REJECTED, str(_("Marked %(n)d candidate(s) as rejected.")))
+
+    @admin.action(description=_("Mark as withdrew"))
+    def mark_withdrawn(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        self._decide(request, queryset, Candidate.Outcome.WITHDRAWN, str(_("Marked %(n)d candidate(s) as withdrew.")))
+
+    @admin.action(description=_("Reopen (back in process)"))
+    def reopen(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        self._decide(request, queryset, Candidate.Outcome.ACTIVE, str(_("Reopened %(n)d candidate(s).")))
 
     def get_urls(self) -> list[Any]:
         note = self.admin_site.admin_view(self.note_add_view)

@@ -175,6 +175,8 @@ class CandidateSerializer(StrictModelSerializer):
     fullName = StrictCharField(source="full_name", max_length=150)
     position = StrictPrimaryKeyRelatedField(queryset=Position.objects.none(), allow_null=True, required=False)
     currentStage = StageBriefSerializer(source="current_stage", read_only=True, allow_null=True)
+    outcome = serializers.CharField(read_only=True)
+    decidedAt = serializers.DateTimeField(source="decided_at", read_only=True, allow_null=True)
     tags = TagListField()
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
@@ -189,6 +191,8 @@ class CandidateSerializer(StrictModelSerializer):
             "source",
             "position",
             "currentStage",
+            "outcome",
+            "decidedAt",
             "tags",
             "createdAt",
             "updatedAt",

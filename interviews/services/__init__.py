@@ -2,6 +2,7 @@
 
 from interviews.services.candidates import (
     candidate_create,
+    candidate_decide,
     candidate_delete,
     candidate_move_stage,
     candidate_move_to_next_stage,
@@ -35,6 +36,7 @@ from interviews.services.pipelines import (
 
 __all__ = [
     "candidate_create",
+    "candidate_decide",
     "candidate_delete",
     "candidate_move_stage",
     "candidate_move_to_next_stage",

@@ -1,4 +1,4 @@
-"""Writes for candidates: create, update, move through the pipeline, notes and tags."""
+"""Writes for candidates: create, update, move through the pipeline, decide, notes and tags."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
@@ -97,6 +98,27 @@ def candidate_move_stage(*, candidate: Candidate, stage: PipelineStage | None, a
         target=candidate,
         changes={"stage": [previous.name if previous else None, stage.name if stage else None]},
     )
+    return candidate
+
+
+@transaction.atomic
+def candidate_decide(*, candidate: Candidate, outcome: str, actor: Any) -> Candidate:
+    """Record the hiring decision (hired, rejected, withdrew) — or reopen with ``active``.
+
+    The candidate stays in the stage they were in, so reports can tell where people dropped off;
+    ``decided_at`` is when the decision was made (cleared on reopening).
+    """
+    _require(actor, "interviews.change_candidate", candidate.organization)
+    if outcome not in Candidate.Outcome.values:
+        raise ValidationError({"outcome": _("Choose one of: %(ok)s.") % {"ok": ", ".join(Candidate.Outcome.values)}})
+    candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
+    if candidate.outcome == outcome:
+        return candidate
+    previous = candidate.outcome
+    candidate.outcome = outcome
+    candidate.decided_at = None if outcome == Candidate.Outcome.ACTIVE else timezone.now()
+    candidate.save(update_fields=["outcome", "decided_at", "updated_at"])
+    audit_record(action="candidate.decide", actor=actor, target=candidate, changes={"outcome": [previous, outcome]})
     return candidate
 
 
