@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 from django.core.management import call_command
 from django.test import Client
@@ -121,3 +122,16 @@ def test_the_demo_self_scheduling_link_offers_times_from_interviewers_in_two_zon
     assert AvailabilityRule.objects.filter(user__email="priya@acme.test").count() == 5
     # and: the bell has something to show, once
     assert Notification.objects.filter(user__email="recruiter@acme.test", read_at__isnull=True).count() == 3
+
+
+def test_the_demo_has_a_hiring_history_for_the_reports(db):
+    # when
+    output = _seed()
+    # then
+    history = Candidate.objects.filter(email__endswith="@history.demo.test")
+    outcomes = set(history.values_list("outcome", flat=True))
+    assert history.count() == 36
+    assert {"hired", "rejected", "active"} <= outcomes
+    assert Interview.objects.filter(candidate__in=history, status="completed", ended_at__isnull=False).count() > 36
+    assert history.filter(created_at__lt=timezone.now() - timedelta(days=42)).exists()
+    assert "/reports/" in output

@@ -119,6 +119,15 @@ class Command(BaseCommand):
             interviewer=User.objects.get(email="interviewer@acme.test"),
         )
 
+        from reporting.demo_history import seed_hiring_history
+
+        history = seed_hiring_history(
+            organization=acme,
+            recruiter=User.objects.get(email="recruiter@acme.test"),
+            interviewers=[User.objects.get(email="interviewer@acme.test"), acme_admin],
+            make_user=_demo_user,
+        )
+
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) at {settings.SITE_URL}/accounts/login/")
         for org_name, role_label, email in logins:
@@ -171,4 +180,8 @@ class Command(BaseCommand):
             "\nReplay of a recorded interview: video, transcript, code, whiteboard, chat, runs and AI notes on"
             " one timeline (log in as interviewer@acme.test or recruiter@acme.test):"
             f"\n  {settings.SITE_URL}{recorded['replay']}"
+        )
+        self.stdout.write(
+            f"\nHiring reports: funnel, candidates and interviewers over {history} past candidates, with CSV and"
+            f" PDF downloads (log in as recruiter@acme.test): {settings.SITE_URL}/reports/"
         )
