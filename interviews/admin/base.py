@@ -138,13 +138,13 @@ class HiringAdmin(OrgScopedAdmin):
 
     @admin.action(description=_("Export selection as CSV (for Excel)"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
-        return self._export(request, queryset, bom=True)
+        return self._export_csv(request, queryset, bom=True)
 
     @admin.action(description=_("Export selection as CSV (plain UTF-8, no BOM)"))
     def export_csv_plain(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
-        return self._export(request, queryset, bom=False)
+        return self._export_csv(request, queryset, bom=False)
 
-    def _export(self, request: HttpRequest, queryset: QuerySet[Any], *, bom: bool) -> HttpResponse:
+    def _export_csv(self, request: HttpRequest, queryset: QuerySet[Any], *, bom: bool) -> HttpResponse:
         rows = list(queryset)
         organization = current_organization(request)
         if organization is not None:
