@@ -39,6 +39,10 @@ AUDIO_AHEAD_MAX = 0.3
 START_WAIT = 3.0
 #: the picture of a camera that is off from the start
 BLACK_SIZE = (640, 480)
+#: libvpx's defaults ("good", cpu-used 1) take tens of milliseconds a frame, and MediaRecorder
+#: encodes on the event loop that also reads the room's socket: with a few cameras the loop fell
+#: seconds behind (joins and leaves seen late, files too short or too long, frames lost).
+VP8_OPTIONS = {"deadline": "realtime", "cpu-used": "8"}
 
 
 class Clock:
@@ -82,6 +86,8 @@ class WallClockTrack(MediaStreamTrack):
 
     async def recv(self) -> AudioFrame | VideoFrame:  # type: ignore[override]
         while True:
+            if self.readyState != "live":
+                raise MediaStreamError  # the file ended: no filler after its end either
             if self.primed is not None:
                 frame, self.primed = self.primed, None
             elif self._audio_behind():
@@ -174,6 +180,17 @@ class WallClockTrack(MediaStreamTrack):
         super().stop()
 
 
+class RealtimeRecorder(MediaRecorder):
+    """aiortc's ``MediaRecorder``, its VP8 encoder set for real time (see ``VP8_OPTIONS``)."""
+
+    def addTrack(self, track: MediaStreamTrack) -> None:
+        super().addTrack(track)
+        if track.kind == "video":
+            # MediaRecorder keeps its streams private and opens the encoder at the first frame
+            context = getattr(self, "_MediaRecorder__tracks")[track]  # noqa: B009
+            context.stream.options = dict(VP8_OPTIONS)
+
+
 @dataclass
 class FileSink:
     """One file being written: a participant's camera and microphone, or one screen share."""
@@ -184,36 +201,45 @@ class FileSink:
     speaker_name: str
     clock: Clock = field(default_factory=Clock)
     tracks: list[WallClockTrack] = field(default_factory=list)
-    recorder: MediaRecorder | None = None
+    recorder: RealtimeRecorder | None = None
     ended_at: datetime | None = None
     closed: bool = False
 
     async def start(self, sources: list[MediaStreamTrack]) -> None:
+        if self.closed:
+            return  # the session ended before the first frame was awaited
         self.tracks = [WallClockTrack(source, self.clock) for source in sources]
         await asyncio.gather(*(track.prime() for track in self.tracks))
         if self.closed:
             return
-        self.recorder = MediaRecorder(str(self.path), format="webm")
+        self.recorder = RealtimeRecorder(str(self.path), format="webm")
         # The first packet muxed opens every stream's encoder, and MediaRecorder sizes the video
         # stream by its first frame: the video track goes first (its first frame is ready).
         for track in sorted(self.tracks, key=lambda t: t.kind != "video"):
             self.recorder.addTrack(track)
         await self.recorder.start()
 
-    async def stop(self) -> None:
+    def end(self) -> None:
+        """The file ends now: no frame is taken after this, however long writing it out takes.
+
+        All files of a session (or of a peer who left) end at the same instant, then are written
+        out one by one; a file that waited for the others to be written would run on for longer
+        than it was recorded.
+        """
         if self.closed:
             return
         self.closed = True
         self.ended_at = timezone.now()
-        recorder, self.recorder = self.recorder, None
-        if recorder is None:
-            for track in self.tracks:
-                track.stop()
-            return
         for track in self.tracks:
             track.stop()
-        with contextlib.suppress(Exception):  # a file that never got a frame cannot be closed cleanly
-            await recorder.stop()
+
+    async def stop(self) -> None:
+        """End the file (when not yet) and write it out."""
+        self.end()
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            with contextlib.suppress(Exception):  # a file that never got a frame cannot be closed cleanly
+                await recorder.stop()
 
     def received(self, kind: str) -> bool:
         """Whether the participant's ``kind`` track delivered at least one real frame."""

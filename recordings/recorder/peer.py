@@ -34,7 +34,7 @@ from interviews import events
 from interviews.realtime import recorder as credentials
 from recordings import storage
 from recordings.recorder import services
-from recordings.recorder.media import FileSink
+from recordings.recorder.media import Clock, FileSink
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,19 @@ CONNECT_TIMEOUT = 10.0
 
 @dataclass
 class RemotePeer:
-    """One browser in the room, the connection to it and the files of its tracks."""
+    """One browser in the room, the connection to it and the files of its tracks.
+
+    Its camera file runs on ``clock``, started when the room said they are here (ROOM_PEERS or
+    USER_JOINED, as the frame came): the file covers the whole time they were in the recording,
+    not only from when their media came (negotiating with a browser can take seconds); its first
+    picture and sound are stamped at the moment they came.
+    """
 
     peer_id: str
     participant_id: int
     name: str
     pc: RTCPeerConnection
+    clock: Clock = field(default_factory=Clock)
     camera: FileSink | None = None
     screens: dict[RTCRtpTransceiver, FileSink] = field(default_factory=dict)
     starting: set[asyncio.Task[None]] = field(default_factory=set)
@@ -113,38 +120,60 @@ class RoomRecorder:
             open_timeout=CONNECT_TIMEOUT,
         )
         await self._send(events.JOIN_ROOM, {"roomId": str(self.room_id), "userInfo": {}})
+        frames: asyncio.Queue[tuple[str | bytes, Clock] | None] = asyncio.Queue()
+        reading = asyncio.ensure_future(self._read(self.ws, frames))
         stopping = asyncio.ensure_future(self.stopping.wait())
         try:
             while not self.stopping.is_set():
-                receiving = asyncio.ensure_future(self.ws.recv())
-                await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if not receiving.done():
-                    receiving.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                        await receiving
+                getting = asyncio.ensure_future(frames.get())
+                await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():
+                    getting.cancel()
                     break
-                try:
-                    raw = receiving.result()
-                except ConnectionClosed:
+                item = getting.result()
+                if item is None:
                     self.stop("the room socket closed")
                     break
-                await self._handle(raw)
+                await self._handle(*item)
         finally:
             stopping.cancel()
+            reading.cancel()
+
+    @staticmethod
+    async def _read(ws: ClientConnection, frames: asyncio.Queue[tuple[str | bytes, Clock] | None]) -> None:
+        """Every frame of the room with the moment it came (None: the socket closed).
+
+        Frames are handled one at a time, and answering a browser's offer can take a second or
+        more (aiortc gathers its candidates first): the moment a peer joined or left must not
+        wait for that.
+        """
+        try:
+            async for raw in ws:
+                frames.put_nowait((raw, Clock()))
+        except ConnectionClosed:
+            pass
+        finally:
+            frames.put_nowait(None)
 
     async def _leave(self) -> None:
-        for peer in list(self.peers.values()):
-            await self._drop(peer)
+        """End every file at once and tell the room, then write the files out and hang up."""
+        peers = list(self.peers.values())
+        self.peers.clear()
+        for peer in peers:
+            for sink in peer.sinks():
+                sink.end()
         if self.ws is not None:
             with contextlib.suppress(Exception):
                 await self.ws.close()
+        for peer in peers:
+            await self._drop(peer)
 
     # --- frames --------------------------------------------------------------------------
     async def _send(self, kind: str, payload: dict[str, Any]) -> None:
         if self.ws is not None:
             await self.ws.send(json.dumps({"type": kind, "payload": payload}))
 
-    async def _handle(self, raw: str | bytes) -> None:
+    async def _handle(self, raw: str | bytes, arrived: Clock) -> None:
         try:
             frame = json.loads(raw)
             kind, payload = frame["type"], frame.get("payload") or {}
@@ -152,12 +181,12 @@ class RoomRecorder:
             return
         if kind == events.ROOM_PEERS:
             self.joined.set()
-            for entry in payload.get("peers", []):
-                peer = await self._admit(entry.get("userId"))
+            admitted = [await self._admit(entry.get("userId"), arrived) for entry in payload.get("peers", [])]
+            for peer in admitted:  # everyone is admitted (their clocks run) before the first offer
                 if peer is not None:
                     await self._offer(peer)
         elif kind == events.USER_JOINED:
-            await self._admit(payload.get("userId"))
+            await self._admit(payload.get("userId"), arrived)
         elif kind == events.USER_LEFT:
             peer = self.peers.get(str(payload.get("userId")))
             if peer is not None:
@@ -171,7 +200,7 @@ class RoomRecorder:
         elif kind == events.ERROR:
             logger.info("recorder %s: the room said %s", self.room_id, payload)
 
-    async def _admit(self, peer_id: Any) -> RemotePeer | None:
+    async def _admit(self, peer_id: Any, arrived: Clock | None = None) -> RemotePeer | None:
         """The peer's connection, once their consent is checked; a peer without one stops everything."""
         if not isinstance(peer_id, str) or self.stopping.is_set():
             return None
@@ -184,7 +213,13 @@ class RoomRecorder:
             self.stop("a participant without consent is in the room")
             return None
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        peer = RemotePeer(peer_id=peer_id, participant_id=admission.participant_id, name=admission.name, pc=pc)
+        peer = RemotePeer(
+            peer_id=peer_id,
+            participant_id=admission.participant_id,
+            name=admission.name,
+            pc=pc,
+            clock=arrived or Clock(),
+        )
         self.peers[peer_id] = peer
         return peer
 
@@ -252,8 +287,10 @@ class RoomRecorder:
                 await self._finish(sink)
 
     def _sink(self, peer: RemotePeer, kind: str, scratch: Path) -> FileSink:
+        """A new file of ``peer``: the camera on the peer's clock, a screen share on its own."""
         path = scratch / f"{uuid.uuid4().hex}.webm"
-        return FileSink(path=path, kind=kind, participant_id=peer.participant_id, speaker_name=peer.name)
+        clock = peer.clock if kind == "camera" else Clock()
+        return FileSink(path=path, kind=kind, participant_id=peer.participant_id, speaker_name=peer.name, clock=clock)
 
     def _start(self, peer: RemotePeer, sink: FileSink, sources: list[Any]) -> None:
         task = asyncio.ensure_future(sink.start(sources))
@@ -265,8 +302,12 @@ class RoomRecorder:
         self.finished.append(sink)
 
     async def _drop(self, peer: RemotePeer) -> None:
+        """The peer left (or the recorder does): their files end now, then are written out."""
         self.peers.pop(peer.peer_id, None)
-        for sink in peer.sinks():
+        sinks = peer.sinks()
+        for sink in sinks:
+            sink.end()
+        for sink in sinks:
             await self._finish(sink)
         for task in list(peer.starting):
             with contextlib.suppress(Exception):
