@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from interviews import services
 from interviews.admin.base import HiringAdmin, OrgForm, adopt, error_text
+from interviews.admin.list_filters import ReachedStageFilter
 from interviews.models import Candidate
 from interviews.selectors import candidate_timeline
 from talentsync.errors import ApplicationError
@@ -41,6 +42,7 @@ class CandidateAdmin(HiringAdmin):
     list_filter = (
         ("position", admin.RelatedOnlyFieldListFilter),
         ("current_stage", admin.RelatedOnlyFieldListFilter),
+        ReachedStageFilter,
         "outcome",
         "source",
         ("tags", admin.RelatedOnlyFieldListFilter),

@@ -22,6 +22,7 @@ from accounts.middleware import current_organization
 from interviews import services
 from interviews.admin.base import HiringAdmin, HiringInline, OrgForm, formset_saved
 from interviews.admin.interview_forms import InterviewRescheduleForm, InterviewScheduleForm
+from interviews.admin.list_filters import InterviewerFilter, ScorecardCandidateFilter
 from interviews.models import Interview, InterviewQuestionPlan, Participant, Scorecard
 from interviews.selectors import interview_has_code
 
@@ -99,6 +100,7 @@ class InterviewAdmin(HiringAdmin):
         UpcomingFilter,
         ("position", admin.RelatedOnlyFieldListFilter),
         ("stage", admin.RelatedOnlyFieldListFilter),
+        InterviewerFilter,
         ("scheduled_at", admin.DateFieldListFilter),
     )
     search_fields = ("candidate__full_name", "candidate__email", "position__title", "stage__name")
@@ -383,6 +385,7 @@ class ScorecardAdmin(HiringAdmin):
         "recommendation",
         ("interview__position", admin.RelatedOnlyFieldListFilter),
         ("author", admin.RelatedOnlyFieldListFilter),
+        ScorecardCandidateFilter,
     )
     search_fields = ("interview__candidate__full_name", "author__email", "author__full_name", "comments")
     list_select_related = ("author", "interview__candidate", "interview__position", "interview__stage")
