@@ -11,7 +11,7 @@ export PORT HOST SITE_URL
 
 .PHONY: run test setup sysdeps frontend migrate lint typecheck pytest bench clean
 
-setup: sysdeps $(VENV)/.installed node_modules/.installed static/dist/app.js migrate
+setup: sysdeps $(VENV)/.installed node_modules/.installed static/dist/app.js static/dist/reports.js migrate
 
 sysdeps:
 	@PYTHON=$(PYTHON) bash scripts/ensure-system-packages.sh
@@ -27,10 +27,10 @@ node_modules/.installed: package.json package-lock.json | sysdeps
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-static/dist/app.js static/dist/room.js static/dist/dsa.js &: node_modules/.installed package.json scripts/copy-excalidraw-assets.mjs $(shell find static/src -type f)
+static/dist/app.js static/dist/room.js static/dist/dsa.js static/dist/reports.js &: node_modules/.installed package.json scripts/copy-excalidraw-assets.mjs $(shell find static/src -type f)
 	npm run --silent build
 
-frontend: static/dist/app.js
+frontend: static/dist/app.js static/dist/reports.js
 
 migrate: $(VENV)/.installed
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput -v 0

@@ -28,6 +28,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("scheduling.urls")),
     path("", include("recordings.urls")),
+    path("", include("reporting.urls")),
+    path("", include("reporting.jobs_urls")),
     path("", include("interviews.urls")),
     path("", include("accounts.urls")),
 ]
