@@ -61,7 +61,8 @@ def seed_hiring_history(
         )
         Candidate.objects.filter(pk=candidate.pk).update(created_at=applied)
         StageMove.objects.filter(candidate=candidate).update(moved_at=applied)
-        _live_through(candidate, stages, applied, panel, recruiter, rng, now)
+        withdraws_at = 1 if index % 9 == 4 else None  # a few withdraw, at their second stage
+        _live_through(candidate, stages, applied, panel, recruiter, rng, now, withdraws_at)
         count += 1
     return count
 
@@ -74,6 +75,7 @@ def _live_through(
     recruiter: User,
     rng: random.Random,
     now: Any,
+    withdraws_at: int | None,
 ) -> None:
     """Interview the candidate stage by stage until they are rejected, withdraw, or are hired."""
     when = applied
@@ -83,7 +85,7 @@ def _live_through(
             return  # still in process at this stage
         skill = rng.uniform(1.7, 4.0)
         _interview(candidate, stage, when, rng.sample(panel, 2), recruiter, skill, rng)
-        if skill < 2.1 or rng.random() < 0.06:
+        if skill < 2.1 or position_in_pipeline == withdraws_at:
             outcome = Candidate.Outcome.REJECTED if skill < 2.1 else Candidate.Outcome.WITHDRAWN
             services.candidate_decide(candidate=candidate, outcome=outcome, actor=recruiter)
             Candidate.objects.filter(pk=candidate.pk).update(decided_at=when + timedelta(days=1))

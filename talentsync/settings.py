@@ -196,6 +196,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "recordings.transcribe_recording": {"queue": "batch"},
     "recordings.analyse_interview": {"queue": "batch"},
+    "reporting.report_job_run": {"queue": "batch"},
+    "reporting.subscriptions_send_weekly": {"queue": "batch"},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180

@@ -25,11 +25,18 @@ from accounts.schedules import SCHEDULES as ACCOUNTS_SCHEDULES
 from accounts.services import invitation_purge_expired
 from assessments.schedules import SCHEDULES as ASSESSMENTS_SCHEDULES
 from recordings.schedules import SCHEDULES as RECORDINGS_SCHEDULES
+from reporting.schedules import SCHEDULES as REPORTING_SCHEDULES
 from scheduling.schedules import SCHEDULES as SCHEDULING_SCHEDULES
 from tests.conftest import Tenant
 
 # every app's schedules, as setup_schedules finds them (accounts' purge first)
-SCHEDULES = [*ACCOUNTS_SCHEDULES, *ASSESSMENTS_SCHEDULES, *RECORDINGS_SCHEDULES, *SCHEDULING_SCHEDULES]
+SCHEDULES = [
+    *ACCOUNTS_SCHEDULES,
+    *ASSESSMENTS_SCHEDULES,
+    *RECORDINGS_SCHEDULES,
+    *REPORTING_SCHEDULES,
+    *SCHEDULING_SCHEDULES,
+]
 
 PURGE_TASK = "accounts.invitation_purge_expired"
 PURGE_ACTION = "invitation.purge_expired"
