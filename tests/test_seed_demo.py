@@ -131,7 +131,7 @@ def test_the_demo_has_a_hiring_history_for_the_reports(db):
     history = Candidate.objects.filter(email__endswith="@history.demo.test")
     outcomes = set(history.values_list("outcome", flat=True))
     assert history.count() == 36
-    assert {"hired", "rejected", "active"} <= outcomes
+    assert {"hired", "rejected", "withdrawn", "active"} <= outcomes
     assert Interview.objects.filter(candidate__in=history, status="completed", ended_at__isnull=False).count() > 36
     assert history.filter(created_at__lt=timezone.now() - timedelta(days=42)).exists()
     assert "/reports/" in output

@@ -119,6 +119,7 @@ class Command(BaseCommand):
             interviewer=User.objects.get(email="interviewer@acme.test"),
         )
 
+        from reporting.demo import seed_reporting
         from reporting.demo_history import seed_hiring_history
 
         history = seed_hiring_history(
@@ -127,6 +128,7 @@ class Command(BaseCommand):
             interviewers=[User.objects.get(email="interviewer@acme.test"), acme_admin],
             make_user=_demo_user,
         )
+        reporting = seed_reporting(organization=acme, recruiter=User.objects.get(email="recruiter@acme.test"))
 
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) at {settings.SITE_URL}/accounts/login/")
@@ -185,3 +187,7 @@ class Command(BaseCommand):
             f"\nHiring reports: funnel, candidates and interviewers over {history} past candidates, with CSV and"
             f" PDF downloads (log in as recruiter@acme.test): {settings.SITE_URL}/reports/"
         )
+        self.stdout.write(f"\nReport exports (PDF jobs, weekly funnel e-mail): {reporting['exports_url']}")
+        if reporting["job_url"]:
+            self.stdout.write(f"  finished report: {reporting['job_title']} → {reporting['job_url']}")
+        self.stdout.write(f"  {reporting['subscriber']} gets the hiring-funnel PDF by e-mail every Monday")
