@@ -24,7 +24,7 @@ from accounts.models import Organization, User
 from assessments.factories import ProblemFactory
 from assessments.models import CodeRun, DsaSession, IntegrityEvent, Submission
 from interviews.factories import CandidateFactory, InterviewFactory, ParticipantFactory, ScorecardFactory, StageFactory
-from interviews.models import Candidate, Interview, Participant
+from interviews.models import Candidate, Interview, Participant, Scorecard
 from recordings.factories import InsightFactory, MediaSettingsFactory
 from reporting.pdf.candidate import candidate_pdf
 from tests.conftest import Tenant
@@ -313,7 +313,7 @@ def test_candidate_report_paginates_a_long_history_with_running_headers(acme: Te
 def test_candidate_report_text_cannot_reach_the_network_or_files(acme: Tenant) -> None:
     # given: a comment that smuggles markup pointing at a file and a URL
     candidate = candidate_with_history(acme.org, acme.users["interviewer"])
-    card = candidate.interviews.first().scorecards.first()  # type: ignore[union-attr]
+    card = Scorecard.objects.get(interview__candidate=candidate, comments="Explains trade-offs clearly.")
     card.comments = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
     card.save(update_fields=["comments"])
 
