@@ -1,9 +1,11 @@
 """The plain data every dashboard page, CSV download and PDF report is drawn from.
 
 A compute function (``reporting.metrics.*``) takes ``ReportFilters`` and returns a ``Dashboard``
-of headline figures, tables and charts; every chart names the table that is its accessible
-alternative. The registry maps a dashboard's key to its compute function by dotted path, so a
-dashboard whose module is not there yet fails only when it is opened.
+of headline figures, tables and charts; every chart names the table its figures come from (the
+"data behind" it), and carries its own figures, so a page can show each chart's exact data as a
+small table of its own even when the table behind it is long and paged. The registry maps a
+dashboard's key to its compute function by dotted path, so a dashboard whose module is not there
+yet fails only when it is opened.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from reporting.filters import ReportFilters
 
 CHART_KINDS = ("bar", "line", "stacked-bar", "histogram")
+#: rows a dashboard page shows of a table at once (the rest on further pages; the CSV has every row)
+PAGE_SIZE = 50
 
 
 @dataclass
@@ -27,10 +31,13 @@ class Table:
     columns: list[str]
     rows: list[list[Any]]  # plain values (str/int/float/None/date)
     links: list[list[str | None]] = field(default_factory=list)  # per cell: drill-down URL or None
+    page_size: int = PAGE_SIZE  # rows a page shows at once; 0 = all
 
-    def cells(self) -> Iterator[list[tuple[Any, str | None, bool]]]:
-        """Each row as (value, link, is a number) triples, for templates."""
-        for index, row in enumerate(self.rows):
+    def cells(self, start: int = 0, stop: int | None = None) -> Iterator[list[tuple[Any, str | None, bool]]]:
+        """Each row (of ``rows[start:stop]``) as (value, link, is a number) triples, for templates."""
+        stop = len(self.rows) if stop is None else min(stop, len(self.rows))
+        for index in range(start, stop):
+            row = self.rows[index]
             links = self.links[index] if index < len(self.links) else []
             yield [
                 (
@@ -49,8 +56,21 @@ class Chart:
     kind: str  # "bar" | "line" | "stacked-bar" | "histogram"
     labels: list[str]
     series: list[dict[str, Any]]  # [{"name": str, "values": list[float | None]}]
-    table: str  # key of the Table that is its accessible alternative
+    table: str  # key of the Table its figures come from (the data behind it)
     unit: str = ""  # shown on the value axis ("%", "days")
+    axis: str = ""  # what the labels are ("Stage", "Candidate"): the chart's own table's first header
+
+    def data_rows(self) -> list[tuple[str, list[Any]]]:
+        """The chart's figures, one (label, value per series) row per label: its own data table."""
+        return [
+            (str(label), [s["values"][i] if i < len(s["values"]) else None for s in self.series])
+            for i, label in enumerate(self.labels)
+        ]
+
+    def series_headers(self) -> list[str]:
+        """Each series' name, with the unit unless the name already says it ("Conversion (%)")."""
+        unit = str(self.unit)
+        return [f"{s['name']} ({unit})" if unit and unit not in str(s["name"]) else str(s["name"]) for s in self.series]
 
     def script_data(self) -> dict[str, Any]:
         return {

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,11 +23,18 @@ from django.views.decorators.http import require_GET
 from accounts.middleware import current_organization
 from accounts.models import Organization
 from interviews.exports import csv_response, safe_cell
-from reporting.dashboards import REGISTRY, TITLES, Dashboard, Table, dashboard_compute
+from reporting.dashboards import REGISTRY, TITLES, Chart, Dashboard, Table, dashboard_compute
 from reporting.filters import PRESETS, ReportFilterForm, ReportFilters
 
-#: GET parameters that are not filters (they must not make the form "bound")
-NON_FILTER_PARAMS = frozenset({"table", "bom"})
+#: GET parameters that are not filters (they must not make the form "bound"); so is ``<table>_page``
+NON_FILTER_PARAMS = frozenset({"table", "bom", "all"})
+PAGE_SUFFIX = "_page"
+#: page links shown either side of the current page (then "…" up to the first and last)
+PAGE_WINDOW = 2
+
+
+def _is_filter_param(name: str) -> bool:
+    return name not in NON_FILTER_PARAMS and not name.endswith(PAGE_SUFFIX)
 
 
 def _organization(request: HttpRequest) -> Organization:
@@ -37,7 +45,7 @@ def _organization(request: HttpRequest) -> Organization:
 
 
 def _form(request: HttpRequest, organization: Organization) -> ReportFilterForm:
-    bound = any(key not in NON_FILTER_PARAMS for key in request.GET)
+    bound = any(_is_filter_param(key) for key in request.GET)
     return ReportFilterForm(request.GET if bound else None, organization=organization)
 
 
@@ -88,7 +96,7 @@ def dashboard_page(request: HttpRequest, key: str) -> HttpResponse:
         "filters": filters,
         "described": filters.describe() if filters is not None else [],
         "dashboard": dashboard,
-        "sections": _sections(dashboard) if dashboard is not None else [],
+        "sections": _sections(dashboard, request.GET, query) if dashboard is not None else [],
         "chart_data": [chart.script_data() for chart in dashboard.charts] if dashboard else [],
         "query": query,
         "filter_params": filters.params() if filters is not None else [],
@@ -101,13 +109,79 @@ def dashboard_page(request: HttpRequest, key: str) -> HttpResponse:
     return TemplateResponse(request, "reporting/dashboard.html", context, status=200)
 
 
-def _sections(dashboard: Dashboard) -> list[dict[str, Any]]:
-    """Each table with the charts drawn from it, in the dashboard's order (tables without a chart too)."""
+def _sections(dashboard: Dashboard, get: QueryDict, query: str) -> list[dict[str, Any]]:
+    """Each table (one page of it) with the charts drawn from it, in the dashboard's order."""
+    keys = [table.key for table in dashboard.tables]
+    state = _paging_state(get, keys)
     sections = []
     for table in dashboard.tables:
-        charts = [chart for chart in dashboard.charts if chart.table == table.key]
-        sections.append({"table": table, "charts": charts})
+        charts = [_chart(chart, dashboard) for chart in dashboard.charts if chart.table == table.key]
+        sections.append({"table": table, "charts": charts, "page": _page(table, state, query)})
     return sections
+
+
+def _chart(chart: Chart, dashboard: Dashboard) -> dict[str, Any]:
+    """A chart with its own data table: exactly its labels × series, whatever the table behind shows."""
+    behind = dashboard.table(chart.table)
+    axis = chart.axis or (str(behind.columns[0]) if behind and behind.columns else _("Category"))
+    return {"chart": chart, "axis": axis, "headers": chart.series_headers(), "rows": chart.data_rows()}
+
+
+Paging = list[tuple[str, str]]  # the tables' paging parameters: ("<key>_page", "N") and ("all", "<key>")
+
+
+def _paging_state(get: QueryDict, keys: list[str]) -> Paging:
+    """This request's paging parameters of the dashboard's tables, to keep in every page link."""
+    pages = [(f"{key}{PAGE_SUFFIX}", str(get.get(f"{key}{PAGE_SUFFIX}", ""))) for key in keys]
+    shown = [str(value) for value in get.getlist("all")]
+    return [(name, value) for name, value in pages if value] + [("all", key) for key in keys if key in shown]
+
+
+def _page_link(state: Paging, query: str, key: str, *, number: int | None = None, everything: bool = False) -> str:
+    """``?<filters>&<the other tables' paging>&<this table's page>#table-<key>``."""
+    others = [(name, value) for name, value in state if name != f"{key}{PAGE_SUFFIX}" and (name, value) != ("all", key)]
+    own = [("all", key)] if everything else [(f"{key}{PAGE_SUFFIX}", str(number))] if number and number > 1 else []
+    params = "&".join(part for part in (query, urlencode([*others, *own])) if part)
+    return f"?{params}#table-{key}"
+
+
+def _page(table: Table, state: Paging, query: str) -> dict[str, Any]:
+    """Which rows of ``table`` this page shows, and the links to the others ("Show all" included)."""
+    total, size = len(table.rows), table.page_size
+    if size <= 0 or total <= size:
+        return {"rows": table.cells(), "total": total, "paged": False, "showing_all": False}
+    pages = -(-total // size)
+    if ("all", table.key) in state:
+        return {
+            "rows": table.cells(), "total": total, "paged": False, "showing_all": True,
+            "paged_url": _page_link(state, query, table.key),
+        }  # fmt: skip
+    try:
+        asked = dict(state).get(f"{table.key}{PAGE_SUFFIX}", "1")
+        number = min(max(int(asked), 1), pages)
+    except ValueError:
+        number = 1
+    start = (number - 1) * size
+    near = {1, pages, *range(number - PAGE_WINDOW, number + PAGE_WINDOW + 1)}
+    links: list[tuple[int | None, str | None]] = []  # (page, url); None, None = a gap
+    for n in sorted(p for p in near if 1 <= p <= pages):
+        if links and links[-1][0] is not None and n - (links[-1][0] or 0) > 1:
+            links.append((None, None))
+        links.append((n, None if n == number else _page_link(state, query, table.key, number=n)))
+    return {
+        "rows": table.cells(start, start + size),
+        "total": total,
+        "paged": True,
+        "showing_all": False,
+        "number": number,
+        "pages": pages,
+        "first": start + 1,
+        "last": min(start + size, total),
+        "links": links,
+        "previous_url": _page_link(state, query, table.key, number=number - 1) if number > 1 else None,
+        "next_url": _page_link(state, query, table.key, number=number + 1) if number < pages else None,
+        "all_url": _page_link(state, query, table.key, everything=True),
+    }
 
 
 @require_GET

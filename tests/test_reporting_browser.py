@@ -1,5 +1,6 @@
 """The funnel dashboard in headless Chromium: charts drawn from the page's data under the CSP,
-each with its table alternative, filters that report their errors, drill-down into the admin.
+each with its own table of exactly its figures (and the table behind it), filters that report
+their errors, drill-down into the admin.
 Screenshots go to test-artifacts/browser/ (and the funnel's to /tmp/r1-funnel.png)."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from accounts.factories import PASSWORD
 from accounts.models import User
 from tests.browser import launch_chromium, screenshot
 from tests.conftest import Tenant
+from tests.test_reporting_dashboards import many_positions
 from tests.test_reporting_funnel import PERIOD, Story, build_story
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -77,7 +79,20 @@ def test_the_funnel_draws_its_charts_with_tables_beside_them(
         assert box is not None
         assert box["width"] > 200
         assert box["height"] > 100
-    # and each chart's figures are in a real table
+    # and each chart has its own table of exactly its figures: a row per label, a column per series
+    charts = page.evaluate("JSON.parse(document.getElementById('report-charts').textContent)")
+    assert len(charts) == 6
+    for chart in charts:
+        own = page.locator(f"table[data-chart-table='{chart['key']}']")
+        expect(own.locator("tbody tr")).to_have_count(len(chart["labels"]))
+        expect(own.locator("thead th")).to_have_count(1 + len(chart["series"]))
+    # folded under its chart until asked for, then a real table with its caption
+    expect(page.get_by_role("table", name="The funnel: candidates who reached each step")).to_have_count(0)
+    page.locator("#chart-data-per_stage summary").click()
+    funnel = page.get_by_role("table", name="The funnel: candidates who reached each step")
+    expect(funnel).to_be_visible()
+    expect(funnel.locator("tbody tr").last).to_contain_text("Hired")
+    # and the data behind the charts is in the stage table
     table = page.get_by_role("table", name="Candidates per stage")
     expect(table).to_be_visible()
     expect(table.locator("tbody tr").first).to_contain_text("Screen")
@@ -134,4 +149,27 @@ def test_a_wide_table_scrolls_in_its_box_not_the_page(
     assert box.evaluate("el => el.scrollWidth > el.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     screenshot(page, "reports-funnel-narrow")
+    assert problems == []
+
+
+def test_a_long_table_pages_and_shows_all_on_request(live_server, acme: Tenant, browser: Browser) -> None:
+    problems: list[str] = []
+    # given 55 positions with a candidate each: a positions table of 55 rows
+    many_positions(acme, 55)
+    page = log_in(browser, live_server.url, acme.users["recruiter"], problems)
+    page.goto(f"{live_server.url}/reports/funnel/?{MARCH}")
+    rows = page.locator("#table-positions tbody tr")
+    expect(rows).to_have_count(50)
+    # when they go to page 2
+    page.get_by_role("navigation", name="Pages of the table By position").get_by_role("link", name="2").click()
+    # then the last 5 rows, the filters kept, and the page is back at the table
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text("Role 050")
+    assert "start=2025-03-01" in page.url
+    assert page.url.endswith("#table-positions")
+    screenshot(page, "reports-funnel-page-2")
+    # and "Show all" lists every row, while the chart still has its own bars
+    page.get_by_role("link", name="Show all 55 rows").click()
+    expect(rows).to_have_count(55)
+    expect(page.locator("table[data-chart-table='positions'] tbody tr")).to_have_count(55)
     assert problems == []

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -12,7 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.factories import MembershipFactory, UserFactory
-from interviews.factories import PositionFactory
+from interviews.factories import CandidateFactory, PositionFactory
+from interviews.models import Candidate
 from tests.conftest import Tenant
 from tests.test_reporting_funnel import PERIOD, Story, build_story
 
@@ -125,6 +129,7 @@ def test_the_back_office_home_links_to_the_reports(acme: Tenant) -> None:
     html = response.content.decode()
     assert 'href="/reports/"' in html
     assert 'href="/reports/funnel/"' in html
+    assert f'href="{reverse("reporting_jobs")}"' in html
     assert reverse("admin:interviews_candidate_changelist") in html
 
 
@@ -273,3 +278,141 @@ def test_cells_that_would_run_as_formulas_are_neutralised(acme: Tenant, story: S
     assert ["Positions", "'" + title] in whole
     every_cell = [cell for row in table + whole for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in every_cell)
+
+
+# --- long tables: pages, "show all", the CSV keeps every row; each chart's own table ----------
+
+
+def many_positions(tenant: Tenant, count: int) -> None:
+    """``count`` positions with one candidate each, added in March: a positions table of ``count`` rows."""
+    for index in range(count):
+        position = PositionFactory(organization=tenant.org, title=f"Role {index:03d}", pipeline=None)
+        candidate = CandidateFactory(organization=tenant.org, position=position, source="referral")
+        Candidate.objects.filter(pk=candidate.pk).update(created_at=datetime(2025, 3, 3, 9, tzinfo=UTC))
+
+
+@dataclass
+class _Table:
+    attrs: dict[str, str | None]
+    box: str  # the id of the nearest element around it that has one
+    caption: str = ""
+    head: list[str] = field(default_factory=list)
+    body: list[list[str]] = field(default_factory=list)
+
+
+class _Tables(HTMLParser):
+    """The page's tables as text: caption, header cells, body rows (the standard library's parser)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: list[_Table] = []
+        self.ids: list[str] = []
+        self.part, self.text = "", ""
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(_Table(dict(attrs), self.ids[-1] if self.ids else ""))
+        elif tag in ("caption", "thead", "tbody"):
+            self.part, self.text = tag, ""
+        elif tag == "tr" and self.part == "tbody" and self.tables:
+            self.tables[-1].body.append([])
+        elif tag in ("th", "td"):
+            self.text = ""
+        if dict(attrs).get("id"):
+            self.ids.append(str(dict(attrs)["id"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        table = self.tables[-1] if self.tables else None
+        if table is None:
+            return
+        if tag == "caption":
+            table.caption, self.part = self.text.strip(), ""
+        elif tag in ("th", "td") and self.part == "thead":
+            table.head.append(self.text.strip())
+        elif tag in ("th", "td") and self.part == "tbody" and table.body:
+            table.body[-1].append(self.text.strip())
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def _table_rows(html: str, key: str) -> list[str]:
+    """The row headers of the table ``key`` as the page shows it."""
+    (table,) = [t for t in _Tables(html).tables if t.box == f"table-{key}"]
+    return [row[0] for row in table.body]
+
+
+def test_a_long_table_shows_one_page_and_links_to_the_others(acme: Tenant) -> None:
+    # given 55 positions, each with a candidate
+    many_positions(acme, 55)
+    client = acme.client("recruiter")
+    # when
+    first = client.get(FUNNEL, MARCH).content.decode()
+    second = client.get(FUNNEL, {**MARCH, "positions_page": "2"}).content.decode()
+    # then: 50 rows, in the dashboard's order, then the other 5 on page 2, the filters kept in the links
+    assert _table_rows(first, "positions") == [f"Role {i:03d}" for i in range(50)]
+    assert _table_rows(second, "positions") == [f"Role {i:03d}" for i in range(50, 55)]
+    assert "(rows 1–50 of 55)" in first
+    assert 'href="?start=2025-03-01&amp;end=2025-03-31&amp;positions_page=2#table-positions"' in first
+    assert "Show all 55 rows" in first
+    assert "Download CSV: By position (all 55 rows)" in first
+
+
+def test_show_all_lists_every_row_and_links_back_to_pages(acme: Tenant) -> None:
+    # given
+    many_positions(acme, 55)
+    client = acme.client("recruiter")
+    # when
+    response = client.get(FUNNEL, {**MARCH, "all": "positions"})
+    html = response.content.decode()
+    # then: every row, no page links for it, and a way back to pages
+    assert len(_table_rows(html, "positions")) == 55
+    assert "Showing all 55 rows." in html
+    assert 'href="?start=2025-03-01&amp;end=2025-03-31#table-positions"' in html
+    assert response.context["form"].is_bound  # the filters still apply
+
+
+def test_a_page_parameter_alone_is_no_filter_and_a_page_past_the_end_is_the_last(acme: Tenant) -> None:
+    # given
+    many_positions(acme, 55)
+    client = acme.client("recruiter")
+    # when: all time, page 9 of 2, and a page that is no number
+    response = client.get(FUNNEL, {"positions_page": "9"})
+    garbled = client.get(FUNNEL, {"positions_page": "x"})
+    # then
+    assert not response.context["form"].is_bound
+    assert _table_rows(response.content.decode(), "positions") == [f"Role {i:03d}" for i in range(50, 55)]
+    assert _table_rows(garbled.content.decode(), "positions")[0] == "Role 000"
+
+
+def test_the_csv_of_a_long_table_keeps_every_row(acme: Tenant) -> None:
+    # given
+    many_positions(acme, 55)
+    # when
+    response = acme.client("recruiter").get(CSV, {**MARCH, "table": "positions"})
+    # then: the header and all 55 rows
+    rows = _rows(response.content)
+    assert len(rows) == 56
+    assert rows[-1][0] == "Role 054"
+
+
+def test_each_chart_has_its_own_table_of_exactly_its_figures(acme: Tenant, story: Story) -> None:
+    # given
+    response = acme.client("recruiter").get(FUNNEL, MARCH)
+    charts = {chart.key: chart for chart in response.context["dashboard"].charts}
+    # when
+    tables = {
+        t.attrs["data-chart-table"]: t
+        for t in _Tables(response.content.decode()).tables
+        if "data-chart-table" in t.attrs
+    }
+    # then: one table per chart, a row per label, a column per series, the chart's values in it
+    assert set(tables) == set(charts)
+    for key, chart in charts.items():
+        assert [row[0] for row in tables[key].body] == [str(label) for label in chart.labels]
+        assert len(tables[key].head) == 1 + len(chart.series)
+        assert tables[key].caption == chart.title
+    assert [row[1] for row in tables["per_stage"].body] == ["7", "4", "3", "2"]  # Screen, Tech, Offer, Hired
+    assert tables["time_in_stage"].head == ["Stage", "Median days", "Average days"]
+    assert tables["conversion"].head == ["Step", "Conversion (%)"]

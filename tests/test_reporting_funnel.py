@@ -291,6 +291,34 @@ def test_drill_down_links_open_exactly_the_counted_candidates(acme: Tenant, stor
     assert stages.links[2][6] is None  # Dan withdrew at Offer, but he is no referral
 
 
+def test_reached_links_use_the_admins_reached_filter_and_open_exactly_the_counted(acme: Tenant, story: Story) -> None:
+    # given
+    dashboard = funnel_dashboard(ReportFilters(organization=acme.org, **PERIOD))
+    stages, by_source = table(dashboard, "stages"), table(dashboard, "stage_sources")
+    screen, tech, _offer = story.stages
+    referral = by_source.columns.index("Referral")
+    client = acme.client("recruiter")
+    # when
+    reached_tech = _lookups(stages.links[1][2])
+    referral_screen = _lookups(by_source.links[0][referral])
+    # then: a short link through the list's own "reached stage" filter, with the period
+    assert reached_tech["reached"] == [str(tech.pk)]
+    assert reached_tech["created_at__gte"] == ["2025-03-01T00:00:00+00:00"]
+    assert "id__in" not in reached_tech
+    assert referral_screen["reached"] == [str(screen.pk)]
+    assert referral_screen["source__exact"] == ["referral"]
+    # and the list holds exactly the candidates counted (Dan skipped Tech, Gus was hired from Tech)
+    assert stages.rows[1][2] == 4
+    assert _admin_names(client, stages.links[1][2]) == ["Ann", "Ben", "Dan", "Gus"]
+    assert _admin_names(client, by_source.links[0][referral]) == ["Ann", "Cat", "Eve", "Gus"]
+    # but Gus, hired from Tech, never entered Offer: the list's filter would miss him, so the
+    # Offer link names the three counted candidates instead
+    assert stages.rows[2][2] == 3
+    assert "reached" not in _lookups(stages.links[2][2])
+    assert _admin_names(client, stages.links[2][2]) == ["Ann", "Dan", "Gus"]
+    assert _admin_names(client, by_source.links[2][referral]) == ["Ann", "Gus"]
+
+
 def test_decision_links_use_the_admins_own_filters(acme: Tenant, story: Story) -> None:
     # given
     dashboard = funnel_dashboard(ReportFilters(organization=acme.org, **PERIOD))

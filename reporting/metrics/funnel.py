@@ -29,14 +29,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from interviews.models import Candidate, PipelineStage, Position, StageMove
-from reporting.dashboards import Chart, Dashboard, Table
+from reporting.dashboards import Dashboard, Table
 from reporting.filters import ReportFilters
-from reporting.metrics import candidate_params, candidate_scope, candidates_url, changelist_url, percent
+from reporting.metrics import candidate_params, candidate_scope, changelist_url, percent
+from reporting.metrics.common import AdminLinks
+from reporting.metrics.funnel_charts import AT_STAGE, GROUP_OUTCOMES, group_charts, stage_charts, step_label
 
 SECONDS_PER_DAY = 86400.0
 Outcome = Candidate.Outcome
-#: the outcomes counted at a stage, in column order (hired has its own step)
-AT_STAGE = (Outcome.ACTIVE, Outcome.REJECTED, Outcome.WITHDRAWN)
 Params = list[tuple[str, Any]]
 
 
@@ -72,6 +72,9 @@ class _Counts:
     hired: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))  # pipeline → hired candidates
     days: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     outcome: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # outcome → candidates
+    # stage → the candidates the admin's ``?reached=<stage>`` lists (entered it or a later stage of
+    # its pipeline, whatever their position's pipeline; a hire counts only by the stages entered)
+    listed: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
 def _positions_in_scope(filters: ReportFilters) -> QuerySet[Position]:
@@ -131,9 +134,24 @@ def _stays(person: _Person, own: dict[int, _Stage]) -> Iterable[tuple[int, float
             yield last_to, (person.decided_at - at).total_seconds() / SECONDS_PER_DAY
 
 
+def _list_reached(counts: _Counts, person: _Person, stages: dict[int, list[_Stage]], every: dict[int, _Stage]) -> None:
+    """What the admin's reached filter lists for this person (see ``_Counts.listed``)."""
+    furthest: dict[int, int] = {}  # pipeline → the furthest order entered
+    for stage_id in [to for _f, to, _at in person.moves] + [person.current_stage_id]:
+        stage = every.get(stage_id or 0)
+        if stage is not None:
+            furthest[stage.pipeline_id] = max(furthest.get(stage.pipeline_id, stage.order), stage.order)
+    for pipeline_id, order in furthest.items():
+        for stage in stages[pipeline_id]:
+            if stage.order <= order:
+                counts.listed[stage.pk].add(person.pk)
+
+
 def _count(people: list[_Person], stages: dict[int, list[_Stage]]) -> _Counts:
     counts = _Counts()
+    every = {stage.pk: stage for pipeline in stages.values() for stage in pipeline}
     for person in people:
+        _list_reached(counts, person, stages, every)
         counts.outcome[person.outcome].add(person.pk)
         pipeline = stages.get(person.pipeline_id or 0, [])
         own = {s.pk: s for s in pipeline}
@@ -157,10 +175,6 @@ def _days(values: list[float], how: Any) -> float | None:
     return round(how(values), 1) if values else None
 
 
-def _label(pipeline: list[_Stage], name: str, several_pipelines: bool) -> str:
-    return f"{pipeline[0].pipeline_name} · {name}" if several_pipelines else name
-
-
 def _with(params: Params, **lookups: Any) -> Params:
     """``params`` with these lookups set (replacing any of the same name: no repeated keys)."""
     return [(k, v) for k, v in params if k not in lookups] + list(lookups.items())
@@ -169,6 +183,21 @@ def _with(params: Params, **lookups: Any) -> Params:
 def _list_url(params: Params, ids: set[int], **lookups: Any) -> str | None:
     """The candidate list with the admin's own filters (None when the figure is 0)."""
     return changelist_url("candidate", _with(params, **lookups)) if ids else None
+
+
+def _reached_url(
+    base: Params, counts: _Counts, stage: _Stage, part: set[int] | None = None, **lookups: Any
+) -> str | None:
+    """The candidates who reached ``stage`` (those in ``part`` of them): the admin's ``?reached=``.
+
+    Exact whenever the admin's reading of "reached" gives the same candidates (nearly always: it
+    differs for a hire who never entered a stage, or a candidate who entered another position's
+    pipeline); otherwise the ids when at most ``ID_LIMIT``, else that nearest list.
+    """
+    reached, listed = counts.reached[stage.pk], counts.listed[stage.pk]
+    if part is not None:
+        reached, listed = reached & part, listed & part
+    return AdminLinks().behind("candidate", reached, _with(base, reached=stage.pk, **lookups), exact=reached == listed)
 
 
 def _pipeline_params(base: Params, people: list[_Person], pipeline_id: int) -> Params:
@@ -204,7 +233,7 @@ def _stage_table(base: Params, people: list[_Person], stages: dict[int, list[_St
                 _list_url(base, ids, current_stage__id__exact=stage.pk, outcome__exact=outcome)
                 for ids, outcome in zip(here, AT_STAGE, strict=True)
             ]
-            links.append([None, None, candidates_url(reached), urls[0], None, *urls[1:], None, None])
+            links.append([None, None, _reached_url(base, counts, stage), urls[0], None, *urls[1:], None, None])
         rows.append([pipeline[0].pipeline_name, _("Hired"), len(hired), None, None, None, None, None, None])
         hired_url = _list_url(_pipeline_params(base, people, pipeline[0].pipeline_id), hired, outcome__exact="hired")
         links.append([None, None, hired_url, None, None, None, None, None, None])
@@ -215,9 +244,6 @@ def _stage_table(base: Params, people: list[_Person], stages: dict[int, list[_St
         rows=rows,
         links=links,
     )
-
-
-GROUP_OUTCOMES = (Outcome.ACTIVE, Outcome.HIRED, Outcome.REJECTED, Outcome.WITHDRAWN)
 
 
 def _group_row(ids: set[int], counts: _Counts, params: Params) -> tuple[list[Any], list[str | None]]:
@@ -272,7 +298,7 @@ def _source_table(base: Params, people: list[_Person], counts: _Counts) -> Table
 
 
 def _stage_source_table(
-    people: list[_Person], stages: dict[int, list[_Stage]], counts: _Counts, several: bool
+    base: Params, people: list[_Person], stages: dict[int, list[_Stage]], counts: _Counts, several: bool
 ) -> Table:
     by_source: dict[str, set[int]] = defaultdict(set)
     for person in people:
@@ -285,97 +311,22 @@ def _stage_source_table(
         rows=[],
     )
     for pipeline in stages.values():
-        steps = [(_label(pipeline, s.name, several), counts.reached[s.pk]) for s in pipeline]
-        steps.append((_label(pipeline, _("Hired"), several), counts.hired[pipeline[0].pipeline_id]))
-        for name, reached in steps:
-            sets = [reached & by_source[v] for v, _label_ in sources]
-            table.rows.append([name, *(len(s) for s in sets)])
-            table.links.append([None, *(candidates_url(s) for s in sets)])
+        hired = counts.hired[pipeline[0].pipeline_id]
+        own = _pipeline_params(base, people, pipeline[0].pipeline_id)
+        for stage in pipeline:
+            parts = [(v, by_source[v]) for v, _l in sources]
+            table.rows.append(
+                [step_label(pipeline, stage.name, several), *(len(counts.reached[stage.pk] & p) for _v, p in parts)]
+            )
+            table.links.append([None, *(_reached_url(base, counts, stage, p, source__exact=v) for v, p in parts)])
+        table.rows.append(
+            [step_label(pipeline, _("Hired"), several), *(len(hired & by_source[v]) for v, _l in sources)]
+        )
+        urls = [
+            _list_url(_with(own, source__exact=v), hired & by_source[v], outcome__exact="hired") for v, _l in sources
+        ]
+        table.links.append([None, *urls])
     return table
-
-
-def _stage_charts(stage_table: Table, stages: dict[int, list[_Stage]], several: bool) -> list[Chart]:
-    """The funnel (every step, Hired last) and, per stage only, outcomes, conversion and time."""
-    steps = [
-        _label(pipeline, name, several)
-        for pipeline in stages.values()
-        for name in [*(s.name for s in pipeline), _("Hired")]
-    ]
-    only = [row for row in stage_table.rows if row[3] is not None]  # the stages' rows, not the Hired steps
-    names = [_label(p, s.name, several) for p in stages.values() for s in p]
-    hops = [
-        f"{_label(p, s.name, several)} → {p[i + 1].name if i + 1 < len(p) else _('Hired')}"
-        for p in stages.values()
-        for i, s in enumerate(p)
-    ]
-    column = list(zip(*only, strict=True)) if only else [()] * 9
-
-    def series(name: str, index: int) -> dict[str, Any]:
-        return {"name": name, "values": list(column[index])}
-
-    return [
-        Chart(
-            key="per_stage",
-            title=_("The funnel: candidates who reached each step"),
-            kind="bar",
-            labels=steps,
-            series=[{"name": _("Reached"), "values": [row[2] for row in stage_table.rows]}],
-            table="stages",
-        ),
-        Chart(
-            key="outcomes",
-            title=_("Where candidates are, or stopped"),
-            kind="stacked-bar",
-            labels=names,
-            series=[series(_("In process here"), 3), series(_("Rejected here"), 5), series(_("Withdrew here"), 6)],
-            table="stages",
-        ),
-        Chart(
-            key="conversion",
-            title=_("Conversion to the next step"),
-            kind="bar",
-            labels=hops,
-            series=[series(_("Conversion (%)"), 4)],
-            table="stages",
-            unit="%",
-        ),
-        Chart(
-            key="time_in_stage",
-            title=_("Time in stage"),
-            kind="bar",
-            labels=names,
-            series=[series(_("Median days"), 7), series(_("Average days"), 8)],
-            table="stages",
-            unit=_("days"),
-        ),
-    ]
-
-
-def _group_charts(by_source: Table, positions: Table) -> list[Chart]:
-    source_series = [
-        {"name": name, "values": [row[i + 1] for row in by_source.rows]} for i, name in enumerate(by_source.columns[1:])
-    ]
-    return [
-        Chart(
-            key="stage_sources",
-            title=_("Reached each step, by source"),
-            kind="stacked-bar",
-            labels=[str(row[0]) for row in by_source.rows],
-            series=source_series,
-            table="stage_sources",
-        ),
-        Chart(
-            key="positions",
-            title=_("Candidates by position and outcome"),
-            kind="stacked-bar",
-            labels=[str(row[0]) for row in positions.rows],
-            series=[  # the outcomes chart's order and colours, hired last
-                {"name": str(o.label), "values": [row[3 + GROUP_OUTCOMES.index(o)] for row in positions.rows]}
-                for o in (*AT_STAGE, Outcome.HIRED)
-            ],
-            table="positions",
-        ),
-    ]
 
 
 def _summary(base: Params, people: list[_Person], counts: _Counts) -> tuple[list[tuple[str, Any]], list[str | None]]:
@@ -399,13 +350,13 @@ def funnel_dashboard(filters: ReportFilters) -> Dashboard:
     stage_table = _stage_table(base, people, stages, counts)
     positions = _position_table(base, people, counts)
     sources = _source_table(base, people, counts)
-    by_source = _stage_source_table(people, stages, counts, several)
+    by_source = _stage_source_table(base, people, stages, counts, several)
     summary, summary_links = _summary(base, people, counts)
     return Dashboard(
         key="funnel",
         title=_("Hiring funnel"),
         summary=summary,
         summary_links=summary_links,
-        charts=[*_stage_charts(stage_table, stages, several), *_group_charts(by_source, positions)],
+        charts=[*stage_charts(stage_table, stages, several), *group_charts(by_source, positions)],
         tables=[stage_table, by_source, positions, sources],
     )
