@@ -31,6 +31,42 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def log_in(
+    browser: Browser,
+    base_url: str,
+    user: Any,
+    problems: list[str],
+    *,
+    dark: bool = False,
+    viewport: tuple[int, int] = (1280, 900),
+) -> Page:
+    """A new page signed in as ``user``; page errors and console errors are added to ``problems``.
+
+    A CSP violation is reported on the console as an error, so a page that breaks the policy
+    fails the tests that assert ``problems == []`` (the site has no favicon: not ours).
+    """
+    from accounts.factories import PASSWORD
+
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light")
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
 def screenshot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -16,11 +16,9 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from accounts.factories import PASSWORD
-from accounts.models import User
 from interviews.factories import InterviewFactory, ParticipantFactory
 from interviews.services import documents
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, log_in
 from tests.test_playback_fixtures import IDLE_SECONDS, PASTE, START, Session, record_session, session, store
 
 __all__ = ["session"]  # the fixture, imported for pytest
@@ -49,27 +47,6 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
         yield chromium
         chromium.close()
         connections.close_all()
-
-
-def log_in(browser: Browser, base_url: str, user: User, problems: list[str], *, dark: bool = False) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light")
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    # a CSP violation is reported on the console as an error (the site has no favicon: not ours)
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
 
 
 def clock(ms: int) -> str:

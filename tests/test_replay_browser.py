@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from accounts.factories import PASSWORD
 from accounts.models import User
 from tests.browser import launch_chromium
+from tests.browser import log_in as browser_log_in
 from tests.conftest import Tenant
 from tests.test_replay_fixtures import LINES, TYPING, Scene, build_scene
 
@@ -54,23 +55,7 @@ def recorded(acme: Tenant, settings, tmp_path: Path) -> Scene:
 
 
 def log_in(browser: Browser, base_url: str, user: User, problems: list[str], *, dark: bool = False) -> Page:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark" if dark else "light")
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
+    return browser_log_in(browser, base_url, user, problems, dark=dark, viewport=(1400, 1000))
 
 
 def code_at(ms: int) -> str:

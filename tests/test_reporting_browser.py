@@ -13,9 +13,9 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from accounts.factories import PASSWORD
 from accounts.models import User
 from tests.browser import launch_chromium, screenshot
+from tests.browser import log_in as browser_log_in
 from tests.conftest import Tenant
 from tests.test_reporting_dashboards import many_positions
 from tests.test_reporting_funnel import PERIOD, Story, build_story
@@ -42,23 +42,8 @@ def story(acme: Tenant) -> Story:
     return build_story(acme)
 
 
-def log_in(browser: Browser, base_url: str, user: User, problems: list[str]) -> Page:
-    page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
+def log_in(browser: Browser, base_url: str, user: User, problems: list[str], *, dark: bool = False) -> Page:
+    return browser_log_in(browser, base_url, user, problems, dark=dark, viewport=(1300, 900))
 
 
 def test_the_funnel_draws_its_charts_with_tables_beside_them(
