@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,34 +10,13 @@ from django.db import connection
 from interviews.models import Interview
 from scheduling import services
 from talentsync.errors import StateError
+from tests.concurrency import race
 from tests.conftest import Tenant
 from tests.test_booking import another_candidate, at, open_link, scene_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 THREADS_PER_LINK = 4
-
-
-def _race(calls: list) -> list[object]:
-    """Run every call at the same moment, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = calls[index]()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_links_racing_for_the_same_interviewer_hour_book_exactly_one(acme: Tenant) -> None:
@@ -56,7 +34,7 @@ def test_two_links_racing_for_the_same_interviewer_hour_book_exactly_one(acme: T
         return lambda: services.scheduling_link_book(token=token, start=start, time_zone="Europe/Berlin")
 
     # when several requests of each candidate arrive at once
-    results = _race([book(t) for t in (token_a, token_b) for _ in range(THREADS_PER_LINK)])
+    results = race([book(t) for t in (token_a, token_b) for _ in range(THREADS_PER_LINK)])
 
     # then exactly one interview exists for that hour; every other request got a clear refusal
     booked = [r for r in results if isinstance(r, Interview)]
@@ -83,7 +61,7 @@ def test_one_link_racing_with_itself_books_once(acme: Tenant) -> None:
     starts = [at(scene.day, 10), at(scene.day, 14)] * 3
 
     # when
-    results = _race([lambda s=s: services.scheduling_link_book(token=token, start=s, time_zone="UTC") for s in starts])
+    results = race([lambda s=s: services.scheduling_link_book(token=token, start=s, time_zone="UTC") for s in starts])
 
     # then
     assert sum(isinstance(r, Interview) for r in results) == 1, results

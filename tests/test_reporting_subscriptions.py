@@ -8,8 +8,6 @@ with a fixed date. The page tests use the machine's clock throughout and send no
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -25,6 +23,7 @@ from reporting.models import ReportSubscription
 from reporting.schedules import SCHEDULES, next_monday, subscription_next_send
 from reporting.tasks import subscriptions_send_weekly_task
 from tests.browser import SmtpServer
+from tests.concurrency import race
 from tests.conftest import Tenant
 from tests.test_reporting_pdf import candidate_with_history, pdf_text
 
@@ -227,27 +226,6 @@ def test_a_worker_killed_between_claim_and_send_loses_no_week(acme: Tenant, smtp
     assert AuditLog.objects.filter(action="report.sent").count() == 1
 
 
-def _race(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = calls[index]()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_one_email(acme: Tenant, smtp: SmtpServer) -> None:
@@ -256,7 +234,7 @@ def test_two_runs_at_once_send_one_email(acme: Tenant, smtp: SmtpServer) -> None
     subscribe(acme)
 
     # when: two workers run the weekly send at the same moment
-    results = _race([lambda: services.subscriptions_send_weekly(now=MONDAY) for _ in range(2)])
+    results = race([lambda: services.subscriptions_send_weekly(now=MONDAY) for _ in range(2)])
 
     # then
     assert sorted(results) == [0, 1], results
