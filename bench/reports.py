@@ -91,9 +91,7 @@ def django_setup(folder: Path) -> str:
 
     if connection.vendor == "postgresql":
         # a database of its own on the shared server: created here, dropped at the end
-        from django.conf import settings
-
-        settings.DATABASES["default"]["TEST"] = {"NAME": f"talentsync_bench_{os.getpid()}"}
+        connection.settings_dict["TEST"]["NAME"] = f"talentsync_bench_{os.getpid()}"
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     else:
         from django.core.management import call_command
@@ -317,6 +315,27 @@ def main() -> int:
             django_teardown(vendor, original)
 
 
+def _print_queries(*, client_for: Any) -> None:
+    """BENCH_QUERIES=1: each dashboard's queries with their times, slowest first (for profiling)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(client_for)
+    for key in ("funnel", "candidates", "interviewers"):
+        client.get(f"/reports/{key}/")
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            client.get(f"/reports/{key}/")
+            total = (time.perf_counter() - began) * 1000
+        queries = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+        in_sql = sum(float(q["time"]) for q in queries) * 1000
+        print(f"  {key}: {total:.0f} ms, {len(queries)} queries, {in_sql:.0f} ms in SQL")
+        for query in queries[:4]:
+            print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:160]}")
+
+
 def run(repeat: int, vendor: str) -> int:
     from django.test import Client
     from django.urls import reverse
@@ -329,12 +348,18 @@ def run(repeat: int, vendor: str) -> int:
 
     began = time.perf_counter()
     data = build(random.Random(9))  # noqa: S311 - seeded test data, not secrets
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # planner statistics, as a live database has them
     print(
         f"reports: {len(data['candidates'])} candidates, {data['interviews']} interviews,"
         f" {data['scorecards']} scorecards, {data['sessions']} coding assessments on {vendor}"
         f" (built in {time.perf_counter() - began:.1f} s)"
     )
     print(f"  Python {sys.version.split()[0]}, {repeat} timed runs a row after 2 warm-ups")
+    if os.environ.get("BENCH_QUERIES"):
+        _print_queries(client_for=data["recruiter"])
     client = Client()
     client.force_login(data["recruiter"])
     ok = True
