@@ -15,7 +15,13 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.factories import MembershipFactory, UserFactory
-from interviews.factories import CandidateFactory, PositionFactory
+from interviews.factories import (
+    CandidateFactory,
+    InterviewFactory,
+    ParticipantFactory,
+    PositionFactory,
+    ScorecardFactory,
+)
 from interviews.models import Candidate
 from tests.conftest import Tenant
 from tests.test_reporting_funnel import PERIOD, Story, build_story
@@ -55,8 +61,19 @@ def test_admins_and_recruiters_see_the_funnel(acme: Tenant, story: Story, role: 
     assert f'<dt>Hired</dt><dd><a href="{hired}' in html  # a headline figure opens its list
 
 
+EVERY_PAGE = [
+    "/reports/",
+    FUNNEL,
+    CSV,
+    "/reports/candidates/",
+    "/reports/candidates/csv/",
+    "/reports/interviewers/",
+    "/reports/interviewers/csv/",
+]
+
+
 @pytest.mark.parametrize("role", ["interviewer", "candidate"])
-@pytest.mark.parametrize("url", ["/reports/", FUNNEL, CSV])
+@pytest.mark.parametrize("url", EVERY_PAGE)
 def test_interviewers_and_candidates_are_sent_away(acme: Tenant, story: Story, role: str, url: str) -> None:
     # given
     client = acme.client(role)
@@ -67,7 +84,7 @@ def test_interviewers_and_candidates_are_sent_away(acme: Tenant, story: Story, r
     assert response["Location"] == reverse("back_office_denied")
 
 
-@pytest.mark.parametrize("url", ["/reports/", FUNNEL, CSV])
+@pytest.mark.parametrize("url", EVERY_PAGE)
 def test_anonymous_visitors_are_asked_to_log_in(db: Any, url: str) -> None:
     # given / when
     response = Client().get(url, follow=True)
@@ -278,6 +295,36 @@ def test_cells_that_would_run_as_formulas_are_neutralised(acme: Tenant, story: S
     assert ["Positions", "'" + title] in whole
     every_cell = [cell for row in table + whole for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in every_cell)
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_candidate_and_interviewer_names_that_would_run_as_formulas_are_neutralised(
+    acme: Tenant, story: Story, name: str
+) -> None:
+    # given a candidate and an interviewer named like a formula, with a scored interview
+    candidate = CandidateFactory(organization=acme.org, full_name=name, position__pipeline=story.stages[0].pipeline)
+    interview = InterviewFactory(
+        organization=acme.org,
+        candidate=candidate,
+        stage=story.stages[0],
+        status="completed",
+        scheduled_at=datetime(2025, 3, 4, 10, tzinfo=UTC),
+    )
+    interviewer = UserFactory(full_name=name, email="formula@acme.test")
+    MembershipFactory(user=interviewer, organization=acme.org, role="interviewer")
+    ParticipantFactory(interview=interview, user=interviewer)
+    ScorecardFactory(interview=interview, author=interviewer, ratings=dict.fromkeys(story.stages[0].criteria, 3))
+    client = acme.client("recruiter")
+    # when
+    cells = [
+        cell
+        for key in ("candidates", "interviewers")
+        for row in _rows(client.get(f"/reports/{key}/csv/", MARCH).content)
+        for cell in row
+    ]
+    # then: both names are there, behind an apostrophe; no cell starts a formula
+    assert cells.count("'" + name) >= 2
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
 
 
 # --- long tables: pages, "show all", the CSV keeps every row; each chart's own table ----------
