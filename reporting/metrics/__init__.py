@@ -63,13 +63,5 @@ def candidate_params(filters: ReportFilters, position_ids: Iterable[int] = ()) -
     return params
 
 
-def candidates_url(ids: Iterable[int]) -> str | None:
-    """The changelist of exactly these candidates (None when there are none)."""
-    pks = sorted(set(ids))
-    if not pks:
-        return None
-    return changelist_url("candidate", [("id__in", ",".join(str(pk) for pk in pks))])
-
-
 def percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
