@@ -364,11 +364,6 @@ def run(repeat: int, vendor: str) -> int:
     client.force_login(data["recruiter"])
     ok = True
     for key in list(REGISTRY):
-        try:
-            REGISTRY[key]  # imports the dashboard's module: one that is not written yet is skipped
-        except ImportError as exc:
-            print(f"  dashboard {key:<34} skipped ({exc})")
-            continue
         url = reverse("reports_dashboard", args=[key])
         status = client.get(url).status_code
         if status != 200:

@@ -9,7 +9,6 @@ replay page. Reports are for the back office only; nothing here is candidate-fac
 
 from __future__ import annotations
 
-import importlib
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,10 +23,10 @@ from assessments.models import CodeRun, DsaSession, IntegrityEvent, Problem, Sub
 from interviews.models import Candidate, Interview, Scorecard
 from recordings.insights.services import ai_enabled
 from recordings.models import Insight
+from reporting.metrics.candidates import candidate_performance
 from reporting.pdf import Progress, _no_progress, render_pdf
 
 TEMPLATE = "reporting/pdf/candidate.html"
-PERFORMANCE = "reporting.metrics.candidates"
 
 
 @dataclass
@@ -66,16 +65,6 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
-
-
-def candidate_performance_of(candidate: Candidate) -> dict[str, Any] | None:
-    """``reporting.metrics.candidates.candidate_performance`` when that module is installed."""
-    try:
-        module = importlib.import_module(PERFORMANCE)
-    except ImportError:
-        return None
-    compute = getattr(module, "candidate_performance", None)
-    return compute(candidate) if compute is not None else None
 
 
 def best_submission(submissions: list[Submission]) -> Submission | None:
@@ -186,7 +175,7 @@ def candidate_report_build(candidate: Candidate, *, progress: Progress = _no_pro
     progress(45)
     ai_on = ai_enabled(organization_id=organization.pk)
     summaries = _summary_payloads(candidate) if ai_on else []
-    performance = candidate_performance_of(candidate)
+    performance = candidate_performance(candidate)
     progress(60)
     criteria: list[str] = []
     for card in scorecards:
